@@ -1,0 +1,203 @@
+package io.marzban.iplimiter.parse;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * Parses one line of an Xray or V2Ray access log:
+ * {@code <date> <time>[.<frac>] [from ]<source> accepted <net>:<host>:<port>[ [<detour>]][ email: <email>]}.
+ *
+ * <p>Scanning is hand-written (indexOf/charAt, no regex): every step is one forward or backward
+ * pass, so even a multi-megabyte line is read in linear time, and no input makes it throw.
+ * Instances hold no mutable state and can be shared between threads.
+ */
+public final class AccessLineParser {
+
+    private static final String FROM = "from ";
+    private static final String ACCEPTED = "accepted";
+    private static final String ACCEPTED_IN_TEXT = " accepted ";
+    private static final String EMAIL_MARKER = "email:";
+    /** Xray's own DNS queries are logged with this source instead of an address. */
+    private static final String DNS_SOURCE = "DNS";
+    private static final int MAX_PORT = 65_535;
+
+    private final String nodeId;
+    private final String nodeName;
+    private final ZoneId logZone;
+    private final Clock clock;
+
+    /**
+     * @param nodeId   copied into every event
+     * @param nodeName copied into every event
+     * @param logZone  time zone of the Xray process, whose local time the log lines carry
+     * @param clock    source of {@code processed_at}
+     */
+    public AccessLineParser(String nodeId, String nodeName, ZoneId logZone, Clock clock) {
+        this.nodeId = nodeId;
+        this.nodeName = nodeName;
+        this.logZone = logZone;
+        this.clock = clock;
+    }
+
+    /** Parses one line (without its {@code \n}); never throws for any non-null input. */
+    public ParsedLine parse(String line) {
+        String text = significantPart(line);
+        LogTimestamp timestamp = LogTimestamp.parseAtStart(text);
+        if (timestamp == null) {
+            // Without a timestamp the shape is unknown; only the keyword can tell a broken access line.
+            return text.contains(ACCEPTED_IN_TEXT) ? SkipReason.MALFORMED : SkipReason.NOT_ACCEPTED;
+        }
+        int sourceStart = timestamp.end() + 1;
+        if (text.startsWith(FROM, sourceStart)) {
+            sourceStart += FROM.length();
+        }
+        if (isWordAt(text, sourceStart, ACCEPTED)) {
+            return SkipReason.MALFORMED; // the source is missing
+        }
+        int sourceEnd = sourceEnd(text, sourceStart);
+        if (!isWordAt(text, sourceEnd + 1, ACCEPTED)) {
+            return SkipReason.NOT_ACCEPTED;
+        }
+        if (sourceEnd - sourceStart == DNS_SOURCE.length() && text.startsWith(DNS_SOURCE, sourceStart)) {
+            return SkipReason.NO_EMAIL;
+        }
+        String clientIp = clientIp(text, sourceStart, sourceEnd);
+        if (clientIp == null) {
+            return SkipReason.MALFORMED;
+        }
+        int emailStart = emailValueStart(text, sourceEnd + 1 + ACCEPTED.length());
+        if (emailStart == text.length()) {
+            return SkipReason.NO_EMAIL;
+        }
+        String email = text.substring(emailStart);
+        if (email.indexOf(' ') >= 0 || containsControl(email)) {
+            return SkipReason.MALFORMED;
+        }
+        Instant eventTime = timestamp.localTime().atZone(logZone).toInstant();
+        Instant processedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        return new ConnectionEvent(eventTime, nodeId, nodeName, email, clientIp, text, processedAt);
+    }
+
+    /**
+     * The line without trailing whitespace (CR of CRLF files included) and without the NUL run
+     * that a truncated-while-written file leaves in front of the next real line.
+     */
+    private static String significantPart(String line) {
+        int start = 0;
+        while (start < line.length() && line.charAt(start) == '\0') {
+            start++;
+        }
+        int end = line.length();
+        while (end > start && (Character.isWhitespace(line.charAt(end - 1)) || line.charAt(end - 1) == '\0')) {
+            end--;
+        }
+        return line.substring(start, end);
+    }
+
+    /** True if {@code word} starts at {@code index} and is followed by a space or the end of the text. */
+    private static boolean isWordAt(String text, int index, String word) {
+        int after = index + word.length();
+        return text.startsWith(word, index) && (after == text.length() || text.charAt(after) == ' ');
+    }
+
+    /**
+     * Index of the space (or end of text) after the source that starts at {@code start}. A bracketed
+     * address may contain spaces ({@code [Masked IPv4]:40112}), so the search starts at its closing bracket.
+     */
+    private static int sourceEnd(String text, int start) {
+        int scan = skipTransport(text, start);
+        if (scan < text.length() && text.charAt(scan) == '[') {
+            int close = text.indexOf(']', scan);
+            if (close >= 0) {
+                scan = close;
+            }
+        }
+        int space = text.indexOf(' ', scan);
+        return space < 0 ? text.length() : space;
+    }
+
+    /** Index after a {@code tcp:} or {@code udp:} prefix, which mux, XUDP, socks and tun sources carry. */
+    private static int skipTransport(String text, int start) {
+        return text.startsWith("tcp:", start) || text.startsWith("udp:", start) ? start + 4 : start;
+    }
+
+    /**
+     * The address of the source {@code text[start, end)} without transport prefix, brackets and port;
+     * null if it is not {@code host:port} or {@code [host]:port}.
+     */
+    private static String clientIp(String text, int start, int end) {
+        int hostStart = skipTransport(text, start);
+        int hostEnd;
+        int portColon;
+        if (hostStart < end && text.charAt(hostStart) == '[') {
+            hostStart++;
+            hostEnd = text.indexOf(']', hostStart);
+            if (hostEnd < 0 || hostEnd >= end) {
+                return null;
+            }
+            portColon = hostEnd + 1;
+        } else {
+            // IPv6 is always bracketed, so an unbracketed host has no colon of its own
+            hostEnd = text.indexOf(':', hostStart);
+            if (hostEnd < 0 || hostEnd >= end) {
+                return null;
+            }
+            portColon = hostEnd;
+        }
+        if (hostEnd == hostStart || portColon >= end || text.charAt(portColon) != ':'
+                || !isPort(text, portColon + 1, end)) {
+            return null;
+        }
+        String host = text.substring(hostStart, hostEnd);
+        return containsControl(host) ? null : host;
+    }
+
+    private static boolean isPort(String text, int start, int end) {
+        if (start == end || end - start > 5) {
+            return false;
+        }
+        int port = 0;
+        for (int i = start; i < end; i++) {
+            char c = text.charAt(i);
+            if (c < '0' || c > '9') {
+                return false;
+            }
+            port = port * 10 + (c - '0');
+        }
+        return port <= MAX_PORT;
+    }
+
+    /**
+     * Index of the email value (past any spaces), or the end of the text if the line has none. The
+     * email is the last field, so the last marker wins even if a detour tag contains the same text.
+     * Current Xray writes {@code " email: x"}, V2Ray 4 and Xray 1.0 {@code " email:x "}; the marker
+     * must start a field, right after a space or the detour's closing bracket.
+     */
+    private static int emailValueStart(String text, int from) {
+        int marker = text.lastIndexOf(EMAIL_MARKER);
+        while (marker >= from) {
+            char before = text.charAt(marker - 1);
+            if (before == ' ' || before == ']') {
+                int value = marker + EMAIL_MARKER.length();
+                while (value < text.length() && Character.isWhitespace(text.charAt(value))) {
+                    value++;
+                }
+                return value;
+            }
+            marker = text.lastIndexOf(EMAIL_MARKER, marker - 1);
+        }
+        return text.length();
+    }
+
+    /** Control characters (tab, NUL, ...) in an address or email mean the line is corrupt. */
+    private static boolean containsControl(String value) {
+        for (int i = 0; i < value.length(); i++) {
+            if (Character.isISOControl(value.charAt(i))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
