@@ -1,0 +1,75 @@
+package io.marzban.iplimiter;
+
+import ch.qos.logback.classic.Level;
+import io.marzban.iplimiter.config.AgentSettings;
+import io.marzban.iplimiter.config.SettingsException;
+import io.marzban.iplimiter.parse.AccessLineParser;
+import io.marzban.iplimiter.position.RedisPositionStore;
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.ship.BatchAggregation;
+import io.marzban.iplimiter.ship.BatchQueue;
+import io.marzban.iplimiter.ship.BatchWriter;
+import java.time.Clock;
+import java.time.Duration;
+import org.apache.camel.main.Main;
+import org.apache.camel.main.SimpleMainShutdownStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+
+/** Starts the agent: validates the environment, then runs the YAML route in Camel Main until SIGTERM or SIGINT. */
+public final class Agent {
+
+    /** Completed batches waiting for the writer; a full queue pauses reading. */
+    private static final int QUEUED_BATCHES = 4;
+
+    private Agent() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        AgentSettings settings;
+        try {
+            settings = AgentSettings.fromEnvironment(System.getenv());
+        } catch (SettingsException e) {
+            System.err.println("marzban-ip-limiter-node: configuration error: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
+                .setLevel(Level.toLevel(settings.logLevel()));
+        Main main = create(settings, Clock.systemUTC());
+        // Stop through Camel Main ourselves so that a signal ends in exit code 0 after the graceful stop.
+        main.setShutdownStrategy(new SimpleMainShutdownStrategy());
+        Signal.handle(new Signal("TERM"), signal -> main.completed());
+        Signal.handle(new Signal("INT"), signal -> main.completed());
+        System.exit(main.run(args));
+    }
+
+    /** The Camel Main of the agent, with its beans; {@link Main#run()} runs it until {@link Main#completed()}. */
+    static Main create(AgentSettings settings, Clock clock) {
+        LoggerFactory.getLogger(Agent.class).info("Node {} ({}): shipping {} to {} list {}", settings.nodeId(),
+                settings.nodeName(), settings.accessLogPath(), settings.centralRedis(), settings.queueKey());
+        CentralRedis redis = new CentralRedis(settings.centralRedis(), "marzban-ip-limiter-node:" + settings.nodeId(),
+                (int) settings.redisTimeoutMillis());
+        RedisPositionStore positions = new RedisPositionStore(redis, settings.nodeId());
+        BatchQueue batchQueue = new BatchQueue(QUEUED_BATCHES);
+
+        Main main = new Main();
+        main.configure()
+                .withName("marzban-ip-limiter-node")
+                .withRoutesIncludePattern(settings.routesIncludePattern())
+                .withShutdownTimeout((int) Math.max(1, settings.shutdownTimeoutMillis() / 1000))
+                .withShutdownNowOnTimeout(true);
+        main.setOverrideProperties(settings.toProperties());
+        // {{batchSize}} would otherwise be read from a raw BATCH_SIZE variable, skipping validation
+        main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");
+        main.bind("accessLineParser", new AccessLineParser(settings.nodeId(), settings.nodeName(),
+                settings.logTimezone(), clock));
+        main.bind("positionStore", positions);
+        main.bind("batchAggregation", new BatchAggregation());
+        main.bind("batchQueue", batchQueue);
+        main.bind("batchWriter", new BatchWriter(redis, positions, settings.queueKey()));
+        main.addMainListener(new GracefulStop(batchQueue, redis, Duration.ofMillis(settings.shutdownTimeoutMillis())));
+        return main;
+    }
+}

@@ -1,0 +1,70 @@
+package io.marzban.iplimiter;
+
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.ship.BatchQueue;
+import io.marzban.iplimiter.tail.TailConsumer;
+import java.time.Duration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Processor;
+import org.apache.camel.Route;
+import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.MainListenerSupport;
+import org.apache.camel.processor.aggregate.AggregateProcessor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * On stop: stop reading, write the partial batch and wait for it, then close the connection. The aggregator's
+ * own forceCompletionOnStop loses the partial batch (its error handler is already stopping), so the batch is
+ * completed here, before Camel starts stopping routes.
+ */
+final class GracefulStop extends MainListenerSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GracefulStop.class);
+
+    private final BatchQueue batchQueue;
+    private final CentralRedis redis;
+    private final Duration timeout;
+
+    GracefulStop(BatchQueue batchQueue, CentralRedis redis, Duration timeout) {
+        this.batchQueue = batchQueue;
+        this.redis = redis;
+        this.timeout = timeout;
+    }
+
+    @Override
+    public void beforeStop(BaseMainSupport main) {
+        CamelContext context = main.getCamelContext();
+        if (context == null) {
+            return;
+        }
+        try {
+            for (Route route : context.getRoutes()) {
+                if (route.getConsumer() instanceof TailConsumer tail) {
+                    tail.stop();
+                }
+            }
+            for (Route route : context.getRoutes()) {
+                for (Processor processor : route.filter("*")) {
+                    if (processor instanceof AggregateProcessor aggregator) {
+                        aggregator.forceCompletionOfAllGroups();
+                    }
+                }
+            }
+            if (batchQueue.awaitIdle(timeout)) {
+                LOG.info("Stopped reading; every read event is written and its position committed");
+            } else {
+                LOG.warn("Stopped reading; the last batch could not be written within {} s and is not committed: "
+                        + "it will be read again at the next start", timeout.toSeconds());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void afterStop(BaseMainSupport main) {
+        batchQueue.shutdownNow();
+        redis.close();
+    }
+}

@@ -1,0 +1,194 @@
+package io.marzban.iplimiter.config;
+
+import java.time.DateTimeException;
+import java.time.ZoneId;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * Every setting of the agent, read from environment variables and validated before anything starts.
+ * A bad value throws {@link SettingsException} with one line naming the variable and the expected form.
+ * The route reads the validated values as Camel properties ({@link #toProperties()}).
+ */
+public record AgentSettings(
+        String nodeId,
+        String nodeName,
+        RedisEndpoint centralRedis,
+        String accessLogPath,
+        int batchSize,
+        long flushIntervalMillis,
+        int maxRetries,
+        long retryDelayMillis,
+        long maxRetryDelayMillis,
+        String logLevel,
+        String queueKey,
+        String startPosition,
+        ZoneId logTimezone,
+        String managementHost,
+        int managementPort,
+        int maxLineBytes,
+        long shutdownTimeoutMillis,
+        long redisTimeoutMillis,
+        String routesDir) {
+
+    private static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
+
+    public static AgentSettings fromEnvironment(Map<String, String> env) {
+        Reader read = new Reader(env);
+        String nodeId = read.name("NODE_ID", null);
+        return new AgentSettings(
+                nodeId,
+                read.text("NODE_NAME", nodeId),
+                RedisEndpoint.parse("CENTRAL_REDIS_URL", read.text("CENTRAL_REDIS_URL", null)),
+                read.text("ACCESS_LOG_PATH", "/var/lib/marzban-node/access.log"),
+                (int) read.whole("BATCH_SIZE", 50, 1, 10_000),
+                read.seconds("FLUSH_INTERVAL", "3.0", 0.05, 3600),
+                (int) read.whole("MAX_RETRIES", 5, 0, 100),
+                read.seconds("RETRY_DELAY", "2.0", 0.01, 3600),
+                read.seconds("MAX_RETRY_DELAY", "30", 0.01, 86_400),
+                read.oneOf("LOG_LEVEL", "INFO", LOG_LEVELS),
+                read.name("QUEUE_KEY", "node_logs_queue"),
+                read.oneOf("START_POSITION", "end", Set.of("end", "beginning")).toLowerCase(Locale.ROOT),
+                read.zone("LOG_TIMEZONE", "UTC"),
+                read.text("MANAGEMENT_HOST", "127.0.0.1"),
+                (int) read.whole("MANAGEMENT_PORT", 9876, 1, 65_535),
+                (int) read.whole("MAX_LINE_BYTES", 65_536, 256, 16 * 1024 * 1024),
+                read.seconds("SHUTDOWN_TIMEOUT", "10", 1, 600),
+                read.seconds("REDIS_TIMEOUT", "5", 0.1, 300),
+                read.optional("ROUTES_DIR"));
+    }
+
+    /**
+     * Delays between write attempts: {@code RETRY_DELAY} doubling for {@code MAX_RETRIES} retries, each at most
+     * {@code MAX_RETRY_DELAY}, then {@code MAX_RETRY_DELAY} for ever (a batch is never dropped).
+     * In the form of Camel's {@code delayPattern}: "from-attempt:delay;...".
+     */
+    public String retryDelayPattern() {
+        StringBuilder pattern = new StringBuilder();
+        long delay = retryDelayMillis;
+        for (int attempt = 1; attempt <= maxRetries; attempt++) {
+            pattern.append(attempt).append(':').append(Math.min(delay, maxRetryDelayMillis)).append(';');
+            delay = Math.min(delay * 2, maxRetryDelayMillis);
+        }
+        return pattern.append(maxRetries + 1).append(':').append(maxRetryDelayMillis).toString();
+    }
+
+    /** Camel's Main reads routes from here: the bundled route, or every YAML file in ROUTES_DIR. */
+    public String routesIncludePattern() {
+        return routesDir == null ? "classpath:routes/*.yaml" : "file:" + routesDir + "/*.yaml";
+    }
+
+    /** The values the YAML route refers to as {{name}}. */
+    public Properties toProperties() {
+        Properties properties = new Properties();
+        properties.setProperty("accessLogPath", accessLogPath);
+        properties.setProperty("startPosition", startPosition);
+        properties.setProperty("maxLineBytes", Integer.toString(maxLineBytes));
+        properties.setProperty("batchSize", Integer.toString(batchSize));
+        properties.setProperty("flushIntervalMillis", Long.toString(flushIntervalMillis));
+        properties.setProperty("retryDelayPattern", retryDelayPattern());
+        properties.setProperty("nodeId", nodeId);
+        properties.setProperty("queueKey", queueKey);
+        return properties;
+    }
+
+    /** Reads one variable at a time, turning each problem into a one-line {@link SettingsException}. */
+    private record Reader(Map<String, String> env) {
+
+        String optional(String name) {
+            String value = env.get(name);
+            return value == null || value.isBlank() ? null : value.trim();
+        }
+
+        String text(String name, String fallback) {
+            String value = env.get(name);
+            if (value == null) {
+                if (fallback == null) {
+                    throw new SettingsException(name + " is not set; it is required");
+                }
+                return fallback;
+            }
+            if (value.isBlank()) {
+                throw new SettingsException(name + " is empty; set a value or remove the variable"
+                        + (fallback == null ? " (it is required)" : " to use the default '" + fallback + "'"));
+            }
+            return value.trim();
+        }
+
+        /** Used in Redis keys and as a JSON value: printable, no spaces. */
+        String name(String name, String fallback) {
+            String value = text(name, fallback);
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                if (c <= ' ' || c == 0x7f) {
+                    throw new SettingsException(name + "='" + value + "' contains a space or control character; "
+                            + "expected a name such as node-1");
+                }
+            }
+            if (value.length() > 200) {
+                throw new SettingsException(name + " is " + value.length() + " characters long; expected at most 200");
+            }
+            return value;
+        }
+
+        long whole(String name, long fallback, long min, long max) {
+            String value = text(name, Long.toString(fallback));
+            long number;
+            try {
+                number = Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                throw new SettingsException(name + "='" + value + "' is not a whole number; expected "
+                        + min + " to " + max + " (default " + fallback + ")");
+            }
+            if (number < min || number > max) {
+                throw new SettingsException(name + "=" + number + " is out of range; expected "
+                        + min + " to " + max + " (default " + fallback + ")");
+            }
+            return number;
+        }
+
+        /** A duration in seconds, fractions allowed (e.g. 0.5); returned in milliseconds. */
+        long seconds(String name, String fallback, double min, double max) {
+            String value = text(name, fallback);
+            double seconds;
+            try {
+                seconds = Double.parseDouble(value);
+            } catch (NumberFormatException e) {
+                seconds = Double.NaN;
+            }
+            if (Double.isNaN(seconds) || value.endsWith("d") || value.endsWith("f") || value.endsWith("D")
+                    || value.endsWith("F")) {
+                throw new SettingsException(name + "='" + value + "' is not a number of seconds; expected e.g. "
+                        + fallback + " (from " + min + " to " + max + ")");
+            }
+            if (seconds < min || seconds > max) {
+                throw new SettingsException(name + "=" + value + " is out of range; expected seconds from "
+                        + min + " to " + max + " (default " + fallback + ")");
+            }
+            return Math.round(seconds * 1000);
+        }
+
+        String oneOf(String name, String fallback, Set<String> allowed) {
+            String value = text(name, fallback);
+            for (String candidate : allowed) {
+                if (candidate.equalsIgnoreCase(value)) {
+                    return candidate;
+                }
+            }
+            throw new SettingsException(name + "='" + value + "' is not one of " + String.join(", ", allowed.stream().sorted().toList())
+                    + " (default " + fallback + ")");
+        }
+
+        ZoneId zone(String name, String fallback) {
+            String value = text(name, fallback);
+            try {
+                return ZoneId.of(value);
+            } catch (DateTimeException e) {
+                throw new SettingsException(name + "='" + value + "' is not a time zone; expected an IANA name such as "
+                        + "UTC or Europe/Moscow, or an offset such as +03:00");
+            }
+        }
+    }
+}

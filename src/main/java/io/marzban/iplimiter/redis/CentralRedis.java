@@ -1,0 +1,68 @@
+package io.marzban.iplimiter.redis;
+
+import io.marzban.iplimiter.config.RedisEndpoint;
+import java.io.Closeable;
+import java.util.function.Function;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * The one long-lived connection to the central Redis. Commands run one at a time; a connection that failed is
+ * dropped and the next command opens a new one, so a Redis restart needs nothing but a retry.
+ */
+public final class CentralRedis implements Closeable {
+
+    private final RedisEndpoint endpoint;
+    private final DefaultJedisClientConfig config;
+    private Jedis connection;
+
+    public CentralRedis(RedisEndpoint endpoint, String clientName, int timeoutMillis) {
+        this.endpoint = endpoint;
+        this.config = DefaultJedisClientConfig.builder()
+                .user(endpoint.user())
+                .password(endpoint.password())
+                .database(endpoint.database())
+                .ssl(endpoint.tls())
+                .clientName(clientName)
+                .connectionTimeoutMillis(timeoutMillis)
+                .socketTimeoutMillis(timeoutMillis)
+                .build();
+    }
+
+    /** Runs {@code commands} on the connection, opening it first if needed. */
+    public synchronized <T> T call(Function<Jedis, T> commands) {
+        try {
+            if (connection == null) {
+                connection = new Jedis(new HostAndPort(endpoint.host(), endpoint.port()), config);
+            }
+            return commands.apply(connection);
+        } catch (JedisException e) {
+            // after any failure the connection may be mid-transaction or broken: start clean next time
+            drop();
+            throw new CentralRedisException(endpoint, e);
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        drop();
+    }
+
+    private void drop() {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (RuntimeException ignored) {
+                // closing a broken connection may fail too; it is gone either way
+            }
+            connection = null;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return endpoint.toString();
+    }
+}

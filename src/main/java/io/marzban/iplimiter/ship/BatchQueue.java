@@ -1,0 +1,48 @@
+package io.marzban.iplimiter.ship;
+
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The aggregator's executor: one thread writes completed batches in the order they were completed, and a
+ * full queue blocks whoever completes the next batch. That blocking is the backpressure that stops the tailer
+ * while Redis is slow or down (the log file is the buffer). Camel's own pools would run an overflowing batch
+ * on the caller's thread, which can reorder batches and commit a position past an unwritten one.
+ */
+public final class BatchQueue extends ThreadPoolExecutor {
+
+    public BatchQueue(int capacity) {
+        super(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(capacity), runnable -> {
+            Thread thread = new Thread(runnable, "batch-writer");
+            thread.setDaemon(true);
+            return thread;
+        }, (task, executor) -> {
+            if (executor.isShutdown()) {
+                throw new RejectedExecutionException("the batch writer has stopped");
+            }
+            try {
+                executor.getQueue().put(task);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new RejectedExecutionException("interrupted while waiting for the batch writer", e);
+            }
+        });
+    }
+
+    /** Waits until every batch handed over so far has been written; false if that took longer than {@code timeout}. */
+    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+        try {
+            submit(() -> { }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
+        } catch (TimeoutException | RejectedExecutionException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("an empty task cannot fail", e);
+        }
+    }
+}

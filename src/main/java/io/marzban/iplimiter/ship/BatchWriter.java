@@ -1,0 +1,78 @@
+package io.marzban.iplimiter.ship;
+
+import io.marzban.iplimiter.position.FilePosition;
+import io.marzban.iplimiter.position.RedisPositionStore;
+import io.marzban.iplimiter.redis.CentralRedis;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.Transaction;
+
+/**
+ * Writes a batch as {@code MULTI; LPUSH queue e1..eN; GET position; SET position; EXEC}: the events and the read
+ * position move together or not at all. A failure throws, and Camel's redelivery calls {@link #write} again.
+ */
+public final class BatchWriter {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchWriter.class);
+
+    private final CentralRedis redis;
+    private final RedisPositionStore positions;
+    private final byte[] queueKey;
+    /** Set while an EXEC may have been applied without us seeing its reply (the connection broke). */
+    private boolean outcomeUnknown;
+
+    public BatchWriter(CentralRedis redis, RedisPositionStore positions, String queueKey) {
+        this.redis = redis;
+        this.positions = positions;
+        this.queueKey = queueKey.getBytes(StandardCharsets.UTF_8);
+    }
+
+    public synchronized void write(EventBatch batch) {
+        FilePosition position = batch.position();
+        redis.call(jedis -> {
+            if (outcomeUnknown && alreadyCommitted(jedis, position)) {
+                LOG.info("The last batch ({} events) reached Redis before the connection broke; not writing it again",
+                        batch.size());
+                outcomeUnknown = false;
+                return null;
+            }
+            outcomeUnknown = true;
+            String positionKey = positions.key(position.path());
+            Transaction transaction = jedis.multi();
+            Response<Long> pushed = transaction.lpush(queueKey, batch.events());
+            Response<String> previous = transaction.get(positionKey);
+            transaction.set(positionKey, positions.encode(position));
+            List<Object> replies = transaction.exec();
+            outcomeUnknown = false;
+            if (replies == null || replies.get(0) instanceof Exception) {
+                // LPUSH failed inside EXEC (e.g. the queue key holds another type) while SET went through:
+                // put the old position back so these events are written again once the problem is fixed
+                restore(jedis, positionKey, previous.get());
+                Object failure = replies == null ? "transaction discarded" : ((Exception) replies.get(0)).getMessage();
+                throw new IllegalStateException("LPUSH to " + new String(queueKey, StandardCharsets.UTF_8)
+                        + " failed: " + failure);
+            }
+            LOG.debug("Wrote {} events; {} now at offset {} (queue length {})",
+                    batch.size(), position.path(), position.offset(), pushed.get());
+            return null;
+        });
+    }
+
+    private boolean alreadyCommitted(Jedis jedis, FilePosition position) {
+        Optional<FilePosition> stored = positions.read(jedis, position.path());
+        return stored.isPresent() && stored.get().equals(position);
+    }
+
+    private static void restore(Jedis jedis, String positionKey, String previous) {
+        if (previous == null) {
+            jedis.del(positionKey);
+        } else {
+            jedis.set(positionKey, previous);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+package io.marzban.iplimiter.ship;
+
+import io.marzban.iplimiter.position.FilePosition;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Events in file order and the position just after the last line they came from: writing the events and
+ * committing that position is one step, so every event is shipped exactly once.
+ */
+public final class EventBatch {
+
+    private final List<byte[]> events = new ArrayList<>();
+    private FilePosition position;
+
+    public void add(byte[] event, FilePosition endOfLine) {
+        events.add(event);
+        position = endOfLine;
+    }
+
+    public byte[][] events() {
+        return events.toArray(new byte[0][]);
+    }
+
+    public int size() {
+        return events.size();
+    }
+
+    public FilePosition position() {
+        return position;
+    }
+}

@@ -1,0 +1,354 @@
+package io.marzban.iplimiter.tail;
+
+import io.marzban.iplimiter.position.FileIdentity;
+import io.marzban.iplimiter.position.FilePosition;
+import io.marzban.iplimiter.position.PositionStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Follows one log file by identity and hands every complete line, with the position just after it, to a
+ * {@link LineSink}. Lines are cut only at {@code \n}: a half-written last line waits for its end. The sink is
+ * called on this thread, so a sink that blocks (the shipper is behind) stops reading; the file is the buffer.
+ *
+ * <p>Rotation: a file truncated in place (copytruncate) is read again from its start; when the path points to
+ * another file (rename + create, delete + recreate), the old file is drained until it has been quiet for
+ * {@code rotationQuietMillis} (Xray keeps writing to it for a while), then the new one is read from its start.
+ */
+public final class FileTailer implements Runnable {
+
+    /** Receives each complete line; throwing makes the tailer offer the same line again later. */
+    @FunctionalInterface
+    public interface LineSink {
+        void accept(String line, FilePosition endOfLine) throws Exception;
+    }
+
+    private static final Logger LOG = LoggerFactory.getLogger(FileTailer.class);
+    private static final int MIN_BUFFER = 64 * 1024;
+
+    private final Path path;
+    private final String pathName;
+    private final boolean startAtBeginning;
+    private final int maxLineBytes;
+    private final long pollMillis;
+    private final long rotationQuietMillis;
+    private final PositionStore positions;
+    private final LineSink sink;
+    private final ByteBuffer buffer;
+
+    private volatile boolean running = true;
+    private final AtomicLong linesTooLong = new AtomicLong();
+
+    private FileChannel channel;
+    private long device;
+    private long inode;
+    private FileIdentity identity;
+    /** Everything before this offset has been handed to the sink (or skipped). */
+    private long offset;
+    /** Inside a line longer than maxLineBytes: drop bytes up to its {@code \n}. */
+    private boolean skippingLongLine;
+    private long lastGrowthNanos;
+
+    public FileTailer(Path path, String startPosition, int maxLineBytes, long pollMillis, long rotationQuietMillis,
+                      PositionStore positions, LineSink sink) {
+        this.path = path.toAbsolutePath();
+        this.pathName = this.path.toString();
+        this.startAtBeginning = "beginning".equals(startPosition);
+        this.maxLineBytes = maxLineBytes;
+        this.pollMillis = pollMillis;
+        this.rotationQuietMillis = rotationQuietMillis;
+        this.positions = positions;
+        this.sink = sink;
+        this.buffer = ByteBuffer.allocate(Math.max(MIN_BUFFER, maxLineBytes + 1));
+    }
+
+    public void stop() {
+        running = false;
+    }
+
+    /** Lines skipped because they were longer than the limit. */
+    public long linesTooLong() {
+        return linesTooLong.get();
+    }
+
+    @Override
+    public void run() {
+        try {
+            openFirst();
+            while (running) {
+                if (readNewLines()) {
+                    continue;
+                }
+                if (replacedAtPath() && quietFor(rotationQuietMillis)) {
+                    switchToNewFile();
+                    continue;
+                }
+                pause(pollMillis);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeChannel();
+        }
+    }
+
+    // ---- opening and resuming ----
+
+    private void openFirst() throws InterruptedException {
+        openWhenPresent();
+        offset = resumeOffset();
+        lastGrowthNanos = System.nanoTime();
+    }
+
+    private long resumeOffset() throws InterruptedException {
+        Optional<FilePosition> stored = storedPosition();
+        try {
+            long size = channel.size();
+            if (stored.isEmpty()) {
+                long start = startAtBeginning ? 0 : endOfLastCompleteLine(size);
+                LOG.info("No stored position for {}; starting at its {} (offset {})",
+                        pathName, startAtBeginning ? "beginning" : "end", start);
+                return start;
+            }
+            FilePosition position = stored.get();
+            if (!position.file().matches(channel, device, inode)) {
+                LOG.warn("The stored position of {} belongs to a file that is no longer there (rotated while the agent "
+                        + "was stopped?); reading the current file from its start", pathName);
+                return 0;
+            }
+            if (position.offset() > size) {
+                LOG.warn("The stored position of {} (offset {}) is past the end of the file ({} bytes); continuing "
+                        + "from its end", pathName, position.offset(), size);
+                return endOfLastCompleteLine(size);
+            }
+            LOG.info("Resuming {} at offset {} of {} bytes", pathName, position.offset(), size);
+            return position.offset();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read " + pathName + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Optional<FilePosition> storedPosition() throws InterruptedException {
+        boolean warned = false;
+        long wait = pollMillis;
+        while (true) {
+            try {
+                return positions.load(pathName);
+            } catch (RuntimeException e) {
+                if (!warned) {
+                    LOG.warn("Cannot read the stored position of {} yet ({}); retrying until it answers",
+                            pathName, e.getMessage());
+                    warned = true;
+                }
+                if (!running) {
+                    throw new InterruptedException("stopped while waiting for the position store");
+                }
+                pause(wait);
+                wait = Math.min(wait * 2, 5_000);
+            }
+        }
+    }
+
+    /** Start of the line being written at the end, so START_POSITION=end never begins in the middle of a line. */
+    private long endOfLastCompleteLine(long size) throws IOException {
+        long from = Math.max(0, size - buffer.capacity());
+        buffer.clear();
+        int read = channel.read(buffer, from);
+        for (int i = read - 1; i >= 0; i--) {
+            if (buffer.get(i) == '\n') {
+                return from + i + 1;
+            }
+        }
+        return from == 0 ? 0 : size;
+    }
+
+    private void openWhenPresent() throws InterruptedException {
+        String lastProblem = null;
+        while (running) {
+            try {
+                Map<String, Object> before = Files.readAttributes(path, "unix:dev,ino");
+                FileChannel opened = FileChannel.open(path, StandardOpenOption.READ);
+                Map<String, Object> after = Files.readAttributes(path, "unix:dev,ino");
+                if (!before.equals(after)) {
+                    opened.close(); // replaced while we opened it: try again
+                    continue;
+                }
+                channel = opened;
+                device = (Long) after.get("dev");
+                inode = (Long) after.get("ino");
+                identity = FileIdentity.of(channel, device, inode);
+                skippingLongLine = false;
+                if (lastProblem != null) {
+                    LOG.info("{} is readable now", pathName);
+                }
+                return;
+            } catch (NoSuchFileException e) {
+                lastProblem = logOnce(lastProblem, "Waiting for " + pathName + " to appear (is Xray's access log enabled?)");
+            } catch (AccessDeniedException e) {
+                lastProblem = logOnce(lastProblem, "Cannot read " + pathName + ": permission denied; the agent's user "
+                        + "needs read access (see the FAQ)");
+            } catch (IOException e) {
+                lastProblem = logOnce(lastProblem, "Cannot open " + pathName + ": " + e);
+            }
+            pause(pollMillis);
+        }
+        throw new InterruptedException("stopped while waiting for " + pathName);
+    }
+
+    private static String logOnce(String lastProblem, String problem) {
+        if (!problem.equals(lastProblem)) {
+            LOG.warn(problem);
+        }
+        return problem;
+    }
+
+    // ---- reading ----
+
+    /** Reads and hands over every complete line now in the file; false when there was nothing new. */
+    private boolean readNewLines() throws InterruptedException {
+        try {
+            long size = channel.size();
+            if (size < offset) {
+                LOG.warn("{} shrank from {} to {} bytes (truncated, e.g. logrotate copytruncate); reading it again "
+                        + "from its start", pathName, offset, size);
+                restartFile();
+                return true;
+            }
+            if (size == offset) {
+                return false;
+            }
+            if (!identity.matches(channel, device, inode)) {
+                LOG.warn("{} was truncated and rewritten since the last read; reading it again from its start", pathName);
+                restartFile();
+                return true;
+            }
+            if (identity.canGrow() && size > identity.fingerprintBytes()) {
+                identity = FileIdentity.of(channel, device, inode);
+            }
+            lastGrowthNanos = System.nanoTime();
+            readUpTo(size);
+            return true;
+        } catch (IOException e) {
+            LOG.warn("Reading {} failed ({}); trying again", pathName, e.toString());
+            pause(pollMillis);
+            return false;
+        }
+    }
+
+    private void readUpTo(long size) throws IOException, InterruptedException {
+        while (running && offset < size) {
+            buffer.clear();
+            int read = channel.read(buffer, offset);
+            if (read <= 0) {
+                return;
+            }
+            long base = offset;
+            byte[] bytes = buffer.array();
+            int lineStart = 0;
+            for (int i = 0; i < read; i++) {
+                byte b = bytes[i];
+                if (b == 0 && i == lineStart && !skippingLongLine) {
+                    // NUL padding left by some writers after a truncation belongs to no line
+                    lineStart = i + 1;
+                    offset = base + lineStart;
+                } else if (b == '\n') {
+                    if (skippingLongLine) {
+                        skippingLongLine = false;
+                    } else if (!handOver(bytes, lineStart, i, base + i + 1)) {
+                        return;
+                    }
+                    lineStart = i + 1;
+                    offset = base + lineStart;
+                }
+            }
+            int pending = read - lineStart;
+            if (skippingLongLine || pending > maxLineBytes) {
+                if (!skippingLongLine) {
+                    skippingLongLine = true;
+                    linesTooLong.incrementAndGet();
+                    LOG.warn("Skipping a line of more than {} bytes at offset {} of {} (MAX_LINE_BYTES)",
+                            maxLineBytes, offset, pathName);
+                }
+                offset = base + read;
+            } else if (read < buffer.capacity()) {
+                return; // the rest is a half-written line: wait for its \n
+            }
+        }
+    }
+
+    /** Hands one line to the sink; false (and the line is offered again later) if the sink failed. */
+    private boolean handOver(byte[] bytes, int start, int end, long endOffset) throws InterruptedException {
+        String line = new String(bytes, start, end - start, StandardCharsets.UTF_8);
+        try {
+            sink.accept(line, new FilePosition(pathName, identity, endOffset));
+            return true;
+        } catch (Exception e) {
+            if (running) {
+                LOG.warn("A line at offset {} of {} could not be processed ({}); offering it again", endOffset, pathName,
+                        e.toString());
+                pause(Math.max(pollMillis, 1_000));
+            }
+            return false;
+        }
+    }
+
+    // ---- rotation ----
+
+    /** True when the path no longer leads to the file we have open. */
+    private boolean replacedAtPath() {
+        try {
+            Map<String, Object> current = Files.readAttributes(path, "unix:dev,ino");
+            return (Long) current.get("dev") != device || (Long) current.get("ino") != inode;
+        } catch (IOException e) {
+            return true; // deleted or unreadable: what is left of the open file still gets drained
+        }
+    }
+
+    private boolean quietFor(long millis) {
+        return System.nanoTime() - lastGrowthNanos >= TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    private void switchToNewFile() throws InterruptedException {
+        LOG.info("{} was rotated; finished the old file at offset {}, now following the new one", pathName, offset);
+        closeChannel();
+        openWhenPresent();
+        offset = 0;
+        lastGrowthNanos = System.nanoTime();
+    }
+
+    private void restartFile() throws IOException {
+        offset = 0;
+        skippingLongLine = false;
+        identity = FileIdentity.of(channel, device, inode);
+    }
+
+    private void closeChannel() {
+        if (channel != null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // read-only channel: nothing to flush
+            }
+            channel = null;
+        }
+    }
+
+    private void pause(long millis) throws InterruptedException {
+        if (running) {
+            Thread.sleep(millis);
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package io.marzban.iplimiter.tail;
+
+import io.marzban.iplimiter.position.FilePosition;
+import java.nio.file.Path;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.support.DefaultConsumer;
+
+/**
+ * Runs a {@link FileTailer} on its own thread and sends each line through the route synchronously, with the
+ * line's end position in the {@value #POSITION_HEADER} header.
+ */
+public final class TailConsumer extends DefaultConsumer {
+
+    /** Header with the {@link io.marzban.iplimiter.position.FilePosition} just after the line in the body. */
+    public static final String POSITION_HEADER = "TailPosition";
+
+    private final TailEndpoint endpoint;
+    private FileTailer tailer;
+    private ExecutorService thread;
+
+    TailConsumer(TailEndpoint endpoint, Processor processor) {
+        super(endpoint, processor);
+        this.endpoint = endpoint;
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        tailer = new FileTailer(Path.of(endpoint.getPath()), endpoint.getStartPosition(), endpoint.getMaxLineBytes(),
+                endpoint.getPollDelay(), endpoint.getRotationQuietPeriod(), endpoint.getPositionStore(), this::send);
+        thread = getEndpoint().getCamelContext().getExecutorServiceManager()
+                .newSingleThreadExecutor(this, "tail " + endpoint.getPath());
+        thread.execute(tailer);
+    }
+
+    /** Stops reading: the line being processed finishes, nothing after it is read. */
+    @Override
+    protected void doStop() throws Exception {
+        if (tailer != null) {
+            tailer.stop();
+            thread.shutdown();
+            if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {
+                thread.shutdownNow(); // blocked behind a writer that cannot write: its line is not committed
+            }
+            getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(thread);
+            tailer = null;
+        }
+        super.doStop();
+    }
+
+    public long linesTooLong() {
+        FileTailer current = tailer;
+        return current == null ? 0 : current.linesTooLong();
+    }
+
+    private void send(String line, FilePosition endOfLine) throws Exception {
+        Exchange exchange = createExchange(false);
+        try {
+            exchange.getMessage().setBody(line);
+            exchange.getMessage().setHeader(POSITION_HEADER, endOfLine);
+            getProcessor().process(exchange);
+            if (exchange.getException() != null) {
+                throw exchange.getException();
+            }
+        } finally {
+            releaseExchange(exchange, false);
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package io.marzban.iplimiter.tail;
+
+import io.marzban.iplimiter.position.PositionStore;
+import org.apache.camel.Consumer;
+import org.apache.camel.Processor;
+import org.apache.camel.Producer;
+import org.apache.camel.support.DefaultEndpoint;
+
+/** The options of one followed file; see {@link FileTailer} for what they do. */
+public final class TailEndpoint extends DefaultEndpoint {
+
+    private final String path;
+    private String startPosition = "end";
+    private int maxLineBytes = 65_536;
+    private long pollDelay = 100;
+    private long rotationQuietPeriod = 5_000;
+    private PositionStore positionStore;
+
+    TailEndpoint(String uri, TailComponent component, String path) {
+        super(uri, component);
+        this.path = path;
+    }
+
+    @Override
+    public Consumer createConsumer(Processor processor) throws Exception {
+        if (positionStore == null) {
+            throw new IllegalArgumentException("tail:" + path + " needs positionStore=#bean:<name>");
+        }
+        if (!"end".equals(startPosition) && !"beginning".equals(startPosition)) {
+            throw new IllegalArgumentException("tail startPosition must be end or beginning, not " + startPosition);
+        }
+        TailConsumer consumer = new TailConsumer(this, processor);
+        configureConsumer(consumer);
+        return consumer;
+    }
+
+    @Override
+    public Producer createProducer() {
+        throw new UnsupportedOperationException("tail: can only be read from");
+    }
+
+    public String getPath() {
+        return path;
+    }
+
+    public String getStartPosition() {
+        return startPosition;
+    }
+
+    /** Where to start in a file that has no stored position: {@code end} (default) or {@code beginning}. */
+    public void setStartPosition(String startPosition) {
+        this.startPosition = startPosition;
+    }
+
+    public int getMaxLineBytes() {
+        return maxLineBytes;
+    }
+
+    /** Longer lines are skipped (and counted) without being held in memory. */
+    public void setMaxLineBytes(int maxLineBytes) {
+        this.maxLineBytes = maxLineBytes;
+    }
+
+    public long getPollDelay() {
+        return pollDelay;
+    }
+
+    /** Milliseconds between looks at a file that has no new data. */
+    public void setPollDelay(long pollDelay) {
+        this.pollDelay = pollDelay;
+    }
+
+    public long getRotationQuietPeriod() {
+        return rotationQuietPeriod;
+    }
+
+    /** Milliseconds a rotated-away file must stay unchanged before the new file at the path is read. */
+    public void setRotationQuietPeriod(long rotationQuietPeriod) {
+        this.rotationQuietPeriod = rotationQuietPeriod;
+    }
+
+    public PositionStore getPositionStore() {
+        return positionStore;
+    }
+
+    public void setPositionStore(PositionStore positionStore) {
+        this.positionStore = positionStore;
+    }
+}
