@@ -42,7 +42,23 @@ public final class Agent {
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
         Signal.handle(new Signal("TERM"), signal -> main.completed());
         Signal.handle(new Signal("INT"), signal -> main.completed());
-        System.exit(main.run(args));
+        try {
+            System.exit(main.run(args));
+        } catch (Exception e) {
+            LoggerFactory.getLogger(Agent.class).error("Cannot start: {}", rootMessage(e));
+            LoggerFactory.getLogger(Agent.class).debug("Start failure", e);
+            System.exit(1);
+        }
+    }
+
+    private static String rootMessage(Throwable error) {
+        StringBuilder message = new StringBuilder(String.valueOf(error.getMessage()));
+        for (Throwable cause = error.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            if (cause.getMessage() != null && !message.toString().contains(cause.getMessage())) {
+                message.append(": ").append(cause.getMessage());
+            }
+        }
+        return message.toString();
     }
 
     /** The Camel Main of the agent, with its beans; {@link Main#run()} runs it until {@link Main#completed()}. */

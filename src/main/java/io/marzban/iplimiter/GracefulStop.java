@@ -41,7 +41,7 @@ final class GracefulStop extends MainListenerSupport {
         try {
             for (Route route : context.getRoutes()) {
                 if (route.getConsumer() instanceof TailConsumer tail) {
-                    tail.stop();
+                    tail.stopReading();
                 }
             }
             for (Route route : context.getRoutes()) {

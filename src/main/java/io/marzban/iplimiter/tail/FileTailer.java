@@ -50,6 +50,8 @@ public final class FileTailer implements Runnable {
     private final ByteBuffer buffer;
 
     private volatile boolean running = true;
+    /** True while a file is open and positioned; false while waiting for one. */
+    private volatile boolean following;
     private final AtomicLong linesTooLong = new AtomicLong();
 
     private FileChannel channel;
@@ -79,6 +81,10 @@ public final class FileTailer implements Runnable {
         running = false;
     }
 
+    public boolean isFollowing() {
+        return following;
+    }
+
     /** Lines skipped because they were longer than the limit. */
     public long linesTooLong() {
         return linesTooLong.get();
@@ -101,6 +107,7 @@ public final class FileTailer implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            following = false;
             closeChannel();
         }
     }
@@ -108,19 +115,20 @@ public final class FileTailer implements Runnable {
     // ---- opening and resuming ----
 
     private void openFirst() throws InterruptedException {
-        openWhenPresent();
-        offset = resumeOffset();
+        boolean appearedAfterStart = openWhenPresent();
+        offset = resumeOffset(appearedAfterStart);
         lastGrowthNanos = System.nanoTime();
+        following = true;
     }
 
-    private long resumeOffset() throws InterruptedException {
+    private long resumeOffset(boolean appearedAfterStart) throws InterruptedException {
         Optional<FilePosition> stored = storedPosition();
         try {
             long size = channel.size();
             if (stored.isEmpty()) {
-                long start = startAtBeginning ? 0 : endOfLastCompleteLine(size);
-                LOG.info("No stored position for {}; starting at its {} (offset {})",
-                        pathName, startAtBeginning ? "beginning" : "end", start);
+                // a file that appeared after the agent started holds nothing older than the agent
+                long start = startAtBeginning || appearedAfterStart ? 0 : endOfLastCompleteLine(size);
+                LOG.info("No stored position for {}; starting at offset {} of {} bytes", pathName, start, size);
                 return start;
             }
             FilePosition position = stored.get();
@@ -175,7 +183,8 @@ public final class FileTailer implements Runnable {
         return from == 0 ? 0 : size;
     }
 
-    private void openWhenPresent() throws InterruptedException {
+    /** Opens the file at the path, waiting until there is one; true if it had to wait. */
+    private boolean openWhenPresent() throws InterruptedException {
         String lastProblem = null;
         while (running) {
             try {
@@ -194,7 +203,7 @@ public final class FileTailer implements Runnable {
                 if (lastProblem != null) {
                     LOG.info("{} is readable now", pathName);
                 }
-                return;
+                return lastProblem != null;
             } catch (NoSuchFileException e) {
                 lastProblem = logOnce(lastProblem, "Waiting for " + pathName + " to appear (is Xray's access log enabled?)");
             } catch (AccessDeniedException e) {
@@ -324,9 +333,11 @@ public final class FileTailer implements Runnable {
     private void switchToNewFile() throws InterruptedException {
         LOG.info("{} was rotated; finished the old file at offset {}, now following the new one", pathName, offset);
         closeChannel();
+        following = false;
         openWhenPresent();
         offset = 0;
         lastGrowthNanos = System.nanoTime();
+        following = true;
     }
 
     private void restartFile() throws IOException {

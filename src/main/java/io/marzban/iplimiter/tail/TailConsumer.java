@@ -36,15 +36,25 @@ public final class TailConsumer extends DefaultConsumer {
         thread.execute(tailer);
     }
 
-    /** Stops reading: the line being processed finishes, nothing after it is read. */
-    @Override
-    protected void doStop() throws Exception {
+    /**
+     * Stops reading: the line being processed finishes, nothing after it is read. Unlike {@link #stop()} this
+     * leaves the route running, so a batch completed afterwards can still be written (stopping the consumer
+     * service puts the route's error handler into shutdown, which rejects that batch).
+     */
+    public void stopReading() throws InterruptedException {
         if (tailer != null) {
             tailer.stop();
             thread.shutdown();
             if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {
                 thread.shutdownNow(); // blocked behind a writer that cannot write: its line is not committed
             }
+        }
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        if (tailer != null) {
+            stopReading();
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(thread);
             tailer = null;
         }

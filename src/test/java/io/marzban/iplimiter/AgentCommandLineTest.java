@@ -1,0 +1,59 @@
+package io.marzban.iplimiter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.marzban.iplimiter.support.AgentProcess;
+import io.marzban.iplimiter.support.RedisServer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The agent started the way operators start it: exit codes and what it prints. */
+class AgentCommandLineTest {
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "NODE_ID|''|NODE_ID is empty",
+        "BATCH_SIZE|abc|BATCH_SIZE='abc' is not a whole number",
+        "FLUSH_INTERVAL|-1|FLUSH_INTERVAL=-1 is out of range",
+        "CENTRAL_REDIS_URL|http://x|CENTRAL_REDIS_URL has scheme 'http'",
+    })
+    void aBadSettingIsOneLineAndExitCode2(String variable, String value, String problem) throws Exception {
+        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", "redis://127.0.0.1:1/0",
+                "ACCESS_LOG_PATH", dir.resolve("access.log").toString()));
+        env.put(variable, value);
+        AgentProcess agent = AgentProcess.start(env, dir.resolve("agent.out"));
+
+        assertEquals(2, agent.waitForExit());
+        List<String> output = agent.outputLines();
+        assertEquals(1, output.size(), agent.outputText());
+        assertTrue(output.get(0).startsWith("marzban-ip-limiter-node: configuration error: " + problem), output.get(0));
+    }
+
+    @Test
+    void sigtermWritesThePartialBatchAndExits0() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            Path log = Files.createFile(dir.resolve("access.log"));
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+                    "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "3600", "START_POSITION", "beginning");
+            AgentProcess agent = AgentProcess.start(env, dir.resolve("agent.out"));
+            Files.writeString(log, "2025/03/01 18:04:11.093528 from 198.51.100.23:40112 accepted "
+                    + "tcp:www.example.com:443 [VLESS TCP REALITY >> DIRECT] email: 17.maria\n");
+            agent.awaitOutput("No stored position");
+            Thread.sleep(500); // let the line reach the aggregator; without the stop it would wait an hour
+
+            assertEquals(0, agent.terminate(), agent.outputText());
+            assertEquals(1, redis.queue("node_logs_queue").size(), agent.outputText());
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.marzban.iplimiter.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.ZoneId;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+class AgentSettingsTest {
+
+    private static Map<String, String> env(String... pairs) {
+        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", "redis://redis:6379/0"));
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return env;
+    }
+
+    @Test
+    void defaultsMatchTheContract() {
+        AgentSettings settings = AgentSettings.fromEnvironment(env());
+        assertEquals("node-1", settings.nodeName());
+        assertEquals("/var/lib/marzban-node/access.log", settings.accessLogPath());
+        assertEquals(50, settings.batchSize());
+        assertEquals(3000, settings.flushIntervalMillis());
+        assertEquals(5, settings.maxRetries());
+        assertEquals(2000, settings.retryDelayMillis());
+        assertEquals("INFO", settings.logLevel());
+        assertEquals("node_logs_queue", settings.queueKey());
+        assertEquals("end", settings.startPosition());
+        assertEquals(ZoneId.of("UTC"), settings.logTimezone());
+        assertEquals("127.0.0.1", settings.managementHost());
+        assertEquals(9876, settings.managementPort());
+        assertEquals(65536, settings.maxLineBytes());
+        assertEquals("classpath:routes/*.yaml", settings.routesIncludePattern());
+    }
+
+    @Test
+    void acceptsOperatorSpellings() {
+        AgentSettings settings = AgentSettings.fromEnvironment(env("FLUSH_INTERVAL", "0.5", "LOG_LEVEL", "debug",
+                "START_POSITION", "Beginning", "LOG_TIMEZONE", "Europe/Moscow", "ROUTES_DIR", "/etc/agent/routes"));
+        assertEquals(500, settings.flushIntervalMillis());
+        assertEquals("DEBUG", settings.logLevel());
+        assertEquals("beginning", settings.startPosition());
+        assertEquals(ZoneId.of("Europe/Moscow"), settings.logTimezone());
+        assertEquals("file:/etc/agent/routes/*.yaml", settings.routesIncludePattern());
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "NODE_ID|''|NODE_ID is empty",
+        "NODE_ID|node 1|NODE_ID='node 1' contains a space",
+        "BATCH_SIZE|abc|BATCH_SIZE='abc' is not a whole number; expected 1 to 10000 (default 50)",
+        "BATCH_SIZE|0|BATCH_SIZE=0 is out of range",
+        "FLUSH_INTERVAL|-1|FLUSH_INTERVAL=-1 is out of range",
+        "FLUSH_INTERVAL|3s|FLUSH_INTERVAL='3s' is not a number of seconds",
+        "FLUSH_INTERVAL|NaN|FLUSH_INTERVAL='NaN' is not a number of seconds",
+        "MAX_RETRIES|-2|MAX_RETRIES=-2 is out of range",
+        "RETRY_DELAY|soon|RETRY_DELAY='soon' is not a number of seconds",
+        "LOG_LEVEL|LOUD|LOG_LEVEL='LOUD' is not one of DEBUG, ERROR, INFO, TRACE, WARN",
+        "START_POSITION|middle|START_POSITION='middle' is not one of beginning, end",
+        "LOG_TIMEZONE|Mars/Base|LOG_TIMEZONE='Mars/Base' is not a time zone",
+        "MANAGEMENT_PORT|70000|MANAGEMENT_PORT=70000 is out of range",
+        "CENTRAL_REDIS_URL|http://x|CENTRAL_REDIS_URL has scheme 'http'",
+        "CENTRAL_REDIS_URL|redis://|CENTRAL_REDIS_URL is not a valid URL",
+        "CENTRAL_REDIS_URL|redis://:pw@|CENTRAL_REDIS_URL has no host",
+        "CENTRAL_REDIS_URL|redis://h:99999|CENTRAL_REDIS_URL has port '99999'",
+        "CENTRAL_REDIS_URL|redis://h/abc|CENTRAL_REDIS_URL has database 'abc'",
+        "CENTRAL_REDIS_URL|redis://h o|CENTRAL_REDIS_URL is not a valid URL",
+    })
+    void rejectsABadValueWithOneLineNamingIt(String variable, String value, String expectedStart) {
+        SettingsException error = assertThrows(SettingsException.class,
+                () -> AgentSettings.fromEnvironment(env(variable, value)));
+        assertTrue(error.getMessage().startsWith(expectedStart), error.getMessage());
+        assertFalse(error.getMessage().contains("\n"));
+    }
+
+    @Test
+    void requiresNodeIdAndRedisUrl() {
+        Map<String, String> none = new HashMap<>();
+        assertEquals("NODE_ID is not set; it is required",
+                assertThrows(SettingsException.class, () -> AgentSettings.fromEnvironment(none)).getMessage());
+        Map<String, String> noUrl = new HashMap<>(Map.of("NODE_ID", "n"));
+        assertEquals("CENTRAL_REDIS_URL is not set; it is required",
+                assertThrows(SettingsException.class, () -> AgentSettings.fromEnvironment(noUrl)).getMessage());
+    }
+
+    @Test
+    void readsEveryPartOfTheRedisUrlAndNeverShowsThePassword() {
+        RedisEndpoint full = AgentSettings.fromEnvironment(
+                env("CENTRAL_REDIS_URL", "rediss://node%2D1:p%40ss@central.example.net:6380/3")).centralRedis();
+        assertEquals(new RedisEndpoint("central.example.net", 6380, true, "node-1", "p@ss", 3), full);
+        assertEquals("rediss://node-1:***@central.example.net:6380/3", full.toString());
+
+        RedisEndpoint passwordOnly = AgentSettings.fromEnvironment(
+                env("CENTRAL_REDIS_URL", "redis://:secret@marzban_redis")).centralRedis();
+        assertEquals(new RedisEndpoint("marzban_redis", 6379, false, null, "secret", 0), passwordOnly);
+        assertEquals("redis://:***@marzban_redis:6379/0", passwordOnly.toString());
+
+        RedisEndpoint legacy = AgentSettings.fromEnvironment(env("CENTRAL_REDIS_URL", "redis://secret@[::1]:7000")).centralRedis();
+        assertEquals(new RedisEndpoint("::1", 7000, false, null, "secret", 0), legacy);
+
+        RedisEndpoint open = AgentSettings.fromEnvironment(env()).centralRedis();
+        assertNull(open.password());
+        assertEquals("redis://redis:6379/0", open.toString());
+    }
+
+    @Test
+    void retriesDoubleForMaxRetriesThenSettleOnTheCap() {
+        AgentSettings settings = AgentSettings.fromEnvironment(env("MAX_RETRIES", "5", "RETRY_DELAY", "2"));
+        assertEquals("1:2000;2:4000;3:8000;4:16000;5:30000;6:30000", settings.retryDelayPattern());
+        AgentSettings none = AgentSettings.fromEnvironment(env("MAX_RETRIES", "0", "MAX_RETRY_DELAY", "10"));
+        assertEquals("1:10000", none.retryDelayPattern());
+    }
+}

@@ -1,0 +1,108 @@
+package io.marzban.iplimiter.support;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import redis.clients.jedis.Jedis;
+
+/**
+ * A real redis-server on a free loopback port, in a directory of its own. Data is kept in an append-only file
+ * so that {@link #stop()} and {@link #start()} behave like an outage; {@link #startEmpty()} is a Redis that lost it.
+ */
+public final class RedisServer implements AutoCloseable {
+
+    private final Path dir;
+    private final int port;
+    private Process process;
+
+    private RedisServer(Path dir, int port) {
+        this.dir = dir;
+        this.port = port;
+    }
+
+    public static RedisServer start(Path dir) throws Exception {
+        RedisServer server = new RedisServer(dir, freePort());
+        server.start();
+        return server;
+    }
+
+    public void start() throws Exception {
+        process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("redis.log").toFile())
+                .start();
+        Wait.until("redis-server answers on port " + port, Duration.ofSeconds(20), this::answers);
+    }
+
+    /** Starts again with every key gone, as after a Redis restart that lost its data. */
+    public void startEmpty() throws Exception {
+        try (var files = Files.list(dir)) {
+            for (Path file : files.filter(f -> f.getFileName().toString().startsWith("appendonly")).toList()) {
+                deleteRecursively(file);
+            }
+        }
+        start();
+    }
+
+    public void stop() throws InterruptedException {
+        process.destroy();
+        process.waitFor();
+    }
+
+    public String url() {
+        return "redis://127.0.0.1:" + port + "/0";
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public Jedis client() {
+        return new Jedis("127.0.0.1", port);
+    }
+
+    /** The queue's elements in file order (LPUSH puts the newest at the head). */
+    public List<String> queue(String key) {
+        try (Jedis jedis = client()) {
+            List<String> newestFirst = new java.util.ArrayList<>(jedis.lrange(key, 0, -1));
+            java.util.Collections.reverse(newestFirst);
+            return newestFirst;
+        }
+    }
+
+    private boolean answers() {
+        try (Jedis jedis = client()) {
+            return "PONG".equals(jedis.ping());
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process != null && process.isAlive()) {
+            stop();
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    private static void deleteRecursively(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            try (var children = Files.list(path)) {
+                for (Path child : children.toList()) {
+                    deleteRecursively(child);
+                }
+            }
+        }
+        Files.delete(path);
+    }
+}

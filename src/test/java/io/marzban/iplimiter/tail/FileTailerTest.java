@@ -1,0 +1,260 @@
+package io.marzban.iplimiter.tail;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.marzban.iplimiter.position.FilePosition;
+import io.marzban.iplimiter.position.PositionStore;
+import io.marzban.iplimiter.support.Wait;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The tailer on real files: what it hands over, in which order, with which positions. */
+class FileTailerTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path dir;
+
+    private final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    private final List<FilePosition> positions = Collections.synchronizedList(new ArrayList<>());
+    private FileTailer tailer;
+    private Thread thread;
+
+    @AfterEach
+    void stopTailer() throws InterruptedException {
+        stop();
+    }
+
+    @Test
+    void handsOverOnlyCompleteLinesWithTheirEndOffsets() throws Exception {
+        Path log = write("access.log", "first\nsecond-half");
+        start(log, "beginning", null);
+        awaitLines(1);
+        append(log, "-written\nthird\n");
+        awaitLines(3);
+        assertEquals(List.of("first", "second-half-written", "third"), lines);
+        assertEquals(List.of(6L, 26L, 32L), positions.stream().map(FilePosition::offset).toList());
+    }
+
+    @Test
+    void startsAtTheLineBeingWrittenWhenStartPositionIsEnd() throws Exception {
+        Path log = write("access.log", "old-1\nold-2\nbeing-wri");
+        start(log, "end", null);
+        awaitFollowing();
+        append(log, "tten\nnew\n");
+        awaitLines(2);
+        assertEquals(List.of("being-written", "new"), lines);
+    }
+
+    @Test
+    void resumesFromTheStoredPosition() throws Exception {
+        Path log = write("access.log", "a\nb\n");
+        start(log, "beginning", null);
+        awaitLines(2);
+        FilePosition afterA = positions.get(0);
+        stop();
+        append(log, "c\n");
+        lines.clear();
+        start(log, "end", afterA);
+        awaitLines(2);
+        assertEquals(List.of("b", "c"), lines);
+    }
+
+    @Test
+    void readsTheCurrentFileFromItsStartWhenTheStoredPositionIsOfAnotherFile() throws Exception {
+        Path log = write("access.log", "one\ntwo\n");
+        start(log, "beginning", null);
+        awaitLines(2);
+        FilePosition old = positions.get(1);
+        stop();
+        Files.delete(log);
+        write("access.log", "three\n");
+        lines.clear();
+        start(log, "end", old);
+        awaitLines(1);
+        assertEquals(List.of("three"), lines);
+    }
+
+    @Test
+    void continuesFromTheEndWhenTheStoredOffsetIsPastIt() throws Exception {
+        Path log = write("access.log", "one\ntwo\n");
+        start(log, "beginning", null);
+        awaitLines(2);
+        FilePosition end = positions.get(1);
+        stop();
+        lines.clear();
+        start(log, "beginning", new FilePosition(end.path(), end.file(), end.offset() + 1000));
+        awaitFollowing();
+        append(log, "three\n");
+        awaitLines(1);
+        assertEquals(List.of("three"), lines);
+    }
+
+    @Test
+    void waitsForAFileThatDoesNotExistYetAndReadsAllOfIt() throws Exception {
+        Path log = dir.resolve("access.log");
+        start(log, "end", null);
+        Thread.sleep(100);
+        write("access.log", "early\n");
+        append(log, "later\n");
+        awaitLines(2);
+        assertEquals(List.of("early", "later"), lines);
+    }
+
+    @Test
+    void readsAFileTruncatedInPlaceAgainFromItsStart() throws Exception {
+        Path log = write("access.log", "before-1\nbefore-2\n");
+        start(log, "beginning", null);
+        awaitLines(2);
+        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
+            file.setLength(0); // what logrotate's copytruncate does
+        }
+        append(log, "after-1\n");
+        awaitLines(3);
+        append(log, "after-2\n");
+        awaitLines(4);
+        assertEquals(List.of("before-1", "before-2", "after-1", "after-2"), lines);
+    }
+
+    @Test
+    void noticesATruncationThatGrewPastTheOldOffsetBetweenTwoLooks() throws Exception {
+        Path log = write("access.log", "short-1\n");
+        start(log, "beginning", null);
+        awaitLines(1);
+        stop(); // freeze the tailer so the file can be truncated and regrown unseen
+        FilePosition seen = positions.get(0);
+        Files.writeString(log, "rewritten-line-that-is-longer\n");
+        lines.clear();
+        start(log, "end", seen);
+        awaitLines(1);
+        assertEquals(List.of("rewritten-line-that-is-longer"), lines);
+    }
+
+    @Test
+    void skipsNulPaddingBeforeALine() throws Exception {
+        Path log = write("access.log", "");
+        start(log, "beginning", null);
+        append(log, "\0\0\0\0real line\n");
+        awaitLines(1);
+        assertEquals(List.of("real line"), lines);
+    }
+
+    @Test
+    void drainsARenamedFileIncludingLateWritesBeforeReadingTheNewOne() throws Exception {
+        Path log = write("access.log", "old-1\n");
+        start(log, "beginning", null);
+        awaitLines(1);
+        Path rotated = dir.resolve("access.log.1");
+        Files.move(log, rotated);
+        write("access.log", "new-1\n");
+        append(rotated, "old-2\n"); // Xray keeps writing to the renamed file for a while
+        awaitLines(3);
+        append(log, "new-2\n");
+        awaitLines(4);
+        assertEquals(List.of("old-1", "old-2", "new-1", "new-2"), lines);
+    }
+
+    @Test
+    void followsAFileDeletedAndCreatedAgain() throws Exception {
+        Path log = write("access.log", "first\n");
+        start(log, "beginning", null);
+        awaitLines(1);
+        Files.delete(log);
+        Thread.sleep(50);
+        write("access.log", "second\n");
+        awaitLines(2);
+        assertEquals(List.of("first", "second"), lines);
+    }
+
+    @Test
+    void skipsALineLongerThanTheLimitWithoutLosingTheNextOne() throws Exception {
+        Path log = write("access.log", "");
+        start(log, "beginning", null);
+        append(log, "x".repeat(300_000));
+        append(log, "x".repeat(300_000) + "\nafter\n");
+        awaitLines(1);
+        assertEquals(List.of("after"), lines);
+        assertEquals(1, tailer.linesTooLong());
+    }
+
+    @Test
+    void passesCarriageReturnsAndInvalidUtf8ThroughForTheParserToJudge() throws Exception {
+        Path log = write("access.log", "");
+        start(log, "beginning", null);
+        Files.write(log, new byte[] {'a', '\r', '\n', (byte) 0xC3, (byte) 0x28, '\n'}, StandardOpenOption.APPEND);
+        awaitLines(2);
+        assertEquals(List.of("a\r", "\uFFFD("), lines);
+    }
+
+    @Test
+    void offersALineAgainWhenTheSinkFails() throws Exception {
+        Path log = write("access.log", "one\ntwo\n");
+        AtomicInteger calls = new AtomicInteger();
+        start(log, "beginning", null, (line, end) -> {
+            if (calls.incrementAndGet() == 2) {
+                throw new IllegalStateException("writer is stopping");
+            }
+            record(line, end);
+        });
+        awaitLines(2);
+        assertEquals(List.of("one", "two"), lines);
+        assertTrue(calls.get() >= 3);
+    }
+
+    // ---- helpers ----
+
+    private void start(Path log, String startPosition, FilePosition stored) {
+        start(log, startPosition, stored, this::record);
+    }
+
+    private void start(Path log, String startPosition, FilePosition stored, FileTailer.LineSink sink) {
+        PositionStore store = path -> Optional.ofNullable(stored);
+        tailer = new FileTailer(log, startPosition, 65_536, 10, 300, store, sink);
+        thread = new Thread(tailer, "tailer-under-test");
+        thread.start();
+    }
+
+    private void awaitFollowing() throws InterruptedException {
+        Wait.until("the tailer follows the file", LIMIT, tailer::isFollowing);
+    }
+
+    private void stop() throws InterruptedException {
+        if (tailer != null) {
+            tailer.stop();
+            thread.join();
+            tailer = null;
+        }
+    }
+
+    private void record(String line, FilePosition end) {
+        lines.add(line);
+        positions.add(end);
+    }
+
+    private void awaitLines(int count) throws InterruptedException {
+        Wait.until(count + " lines (have " + lines + ")", LIMIT, () -> lines.size() >= count);
+    }
+
+    private Path write(String name, String text) throws IOException {
+        return Files.writeString(dir.resolve(name), text);
+    }
+
+    private static void append(Path file, String text) throws IOException {
+        Files.write(file, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+    }
+}
