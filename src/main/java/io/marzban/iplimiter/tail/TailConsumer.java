@@ -61,6 +61,12 @@ public final class TailConsumer extends DefaultConsumer {
         super.doStop();
     }
 
+    /** True while a file is open and positioned (false while waiting for the file or the position store). */
+    public boolean isFollowing() {
+        FileTailer current = tailer;
+        return current != null && current.isFollowing();
+    }
+
     public long linesTooLong() {
         FileTailer current = tailer;
         return current == null ? 0 : current.linesTooLong();

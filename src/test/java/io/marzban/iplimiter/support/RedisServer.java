@@ -31,7 +31,8 @@ public final class RedisServer implements AutoCloseable {
 
     public void start() throws Exception {
         process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir.toString())
+                "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                "--dir", dir.toString())
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("redis.log").toFile())
                 .start();

@@ -1,0 +1,240 @@
+package io.marzban.iplimiter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.support.RedisServer;
+import io.marzban.iplimiter.support.Wait;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The real route (routes/agent.yaml) end to end: lines appended to a file, events in a real Redis. */
+class AgentRouteTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(60);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String QUEUE = "node_logs_queue";
+
+    @TempDir
+    Path dir;
+
+    private RedisServer redis;
+    private Path log;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
+        log = Files.createFile(dir.resolve("access.log"));
+    }
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        redis.close();
+    }
+
+    private Map<String, String> env(String... pairs) {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "NODE_ID", "node-7", "NODE_NAME", "Frankfurt 7", "CENTRAL_REDIS_URL", redis.url(),
+                "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "0.2",
+                "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1"));
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return env;
+    }
+
+    @Test
+    void everyLineShapeBecomesExactlyTheExpectedEventInFileOrder() throws Exception {
+        record Expected(String line, String email, String clientIp, String time) { }
+        List<Expected> events = List.of(
+            new Expected("2025/03/01 18:04:11.093528 from 198.51.100.23:40112 accepted tcp:www.example.com:443 "
+                    + "[VLESS TCP REALITY >> DIRECT] email: 17.maria", "17.maria", "198.51.100.23", "2025-03-01T18:04:11.093528"),
+            new Expected("2025/03/01 18:04:11.204117 from tcp:203.0.113.80:5531 accepted udp:192.0.2.53:53 "
+                    + "[VLESS TCP REALITY -> BLOCK] email: 3.ivan.petrov", "3.ivan.petrov", "203.0.113.80", "2025-03-01T18:04:11.204117"),
+            new Expected("2024/10/02 07:15:00 from [2001:db8:41::9]:40112 accepted tcp:api.example.org:443 "
+                    + "[vmess-ws >> direct] email: 5.olga", "5.olga", "2001:db8:41::9", "2024-10-02T07:15:00"),
+            new Expected("2024/10/02 07:15:02 from 192.0.2.77:0 accepted tcp:198.51.100.9:443 [vless-grpc >> IPv4] "
+                    + "email: 8.kim", "8.kim", "192.0.2.77", "2024-10-02T07:15:02"),
+            new Expected("2023/06/11 22:40:19 203.0.113.5:61200 accepted tcp:cdn.example.net:443 [TROJAN -> direct] "
+                    + "email: 12.lee", "12.lee", "203.0.113.5", "2023-06-11T22:40:19"),
+            new Expected("2022/02/08 09:01:44 198.51.100.4:3321 accepted tcp:example.com:80 [direct] email:4.sam ",
+                    "4.sam", "198.51.100.4", "2022-02-08T09:01:44"),
+            new Expected("2025/03/01 18:06:00.000001 from tcp:[2001:db8::9]:40112 accepted tcp:[2001:db8::443]:443 "
+                    + "[in ==> out] email: alice@example.com", "alice@example.com", "2001:db8::9", "2025-03-01T18:06:00.000001"),
+            new Expected("2025/03/01 18:06:01 from 203.0.*.*:40112 accepted tcp:example.com:443 [in -> out] email: 42",
+                    "42", "203.0.*.*", "2025-03-01T18:06:01"),
+            new Expected("2025/03/01 18:06:02 from udp:198.51.100.23:40113 accepted udp:192.0.2.1:443 email: 9.ana",
+                    "9.ana", "198.51.100.23", "2025-03-01T18:06:02"),
+            new Expected("2025/03/01 18:06:03 from 198.51.100.50:1000 accepted tcp:example.com:443 [a >> b] email: 10.crlf\r",
+                    "10.crlf", "198.51.100.50", "2025-03-01T18:06:03"));
+        List<String> notAccepted = List.of(
+            "2025/03/01 18:05:00.000001 from 203.0.113.9:4000 rejected  proxy/vless/encoding: invalid request user id",
+            "2025/03/01 18:05:00.120000 DOHL//dns.example got answer: www.example.com -> [192.0.2.10] 3.1ms",
+            "2025/03/01 18:05:03 [Warning] [1234] app/proxyman/inbound: connection ends > EOF",
+            "");
+        List<String> noEmail = List.of(
+            "2025/03/01 18:05:01 from 127.0.0.1:51000 accepted tcp:127.0.0.1:0 [api -> api]",
+            "2025/03/01 18:05:02 from DNS accepted udp:1.1.1.1:53 [dns-out]");
+        List<String> malformed = List.of("garbage accepted nonsense");
+
+        try (RunningAgent agent = RunningAgent.start(env())) {
+            List<String> skipped = new ArrayList<>(notAccepted);
+            skipped.addAll(noEmail);
+            skipped.addAll(malformed);
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < events.size(); i++) {
+                lines.add(events.get(i).line());
+                if (i < skipped.size()) {
+                    lines.add(skipped.get(i));
+                }
+            }
+            append(String.join("\n", lines.subList(0, 10)) + "\n");
+            for (String line : lines.subList(10, lines.size())) {
+                append(line + "\n"); // the rest one write per line, as Xray writes
+            }
+            awaitEvents(events.size());
+            Wait.until("every line counted", LIMIT, () -> agent.skipped("malformed") >= 1);
+
+            assertEquals(notAccepted.size(), agent.skipped("not_accepted"));
+            assertEquals(noEmail.size(), agent.skipped("no_email"));
+            assertEquals(malformed.size(), agent.skipped("malformed"));
+        }
+
+        List<String> elements = redis.queue(QUEUE);
+        List<JsonNode> shipped = shipped();
+        assertEquals(events.size(), shipped.size());
+        for (int i = 0; i < events.size(); i++) {
+            Expected expected = events.get(i);
+            JsonNode event = shipped.get(i);
+            assertEquals(expected.email(), event.get("email").asText());
+            assertEquals(expected.clientIp(), event.get("client_ip").asText());
+            // the exact text: plain decimal, microseconds kept
+            assertTrue(elements.get(i).startsWith("{\"timestamp\":" + epochSeconds(expected.time()) + ","), elements.get(i));
+            assertEquals(expected.line().stripTrailing(), event.get("raw_line").asText());
+            assertEquals("node-7", event.get("node_id").asText());
+            assertEquals("Frankfurt 7", event.get("node_name").asText());
+            assertTrue(event.get("processed_at").isNumber());
+        }
+    }
+
+    @Test
+    void aRestartResumesWhereItStoppedWithNothingLostOrDoubled() throws Exception {
+        List<String> lines = numberedLines(0, 300);
+        try (RunningAgent first = RunningAgent.start(env("START_POSITION", "beginning"))) {
+            append(lines.subList(0, 120));
+            awaitEvents(120);
+        }
+        append(lines.subList(120, 200)); // written while the agent is stopped
+        try (RunningAgent second = RunningAgent.start(env())) {
+            append(lines.subList(200, 300));
+            awaitEvents(300);
+        }
+        assertEquals(lines, shippedRawLines());
+    }
+
+    @Test
+    void aHalfWrittenLineIsShippedOnceWhole() throws Exception {
+        String line = numberedLines(0, 1).get(0);
+        try (RunningAgent agent = RunningAgent.start(env())) {
+            append(line.substring(0, 60));
+            Thread.sleep(600); // several flush intervals pass while the line is incomplete
+            append(line.substring(60) + "\n");
+            awaitEvents(1);
+        }
+        assertEquals(List.of(line), shippedRawLines());
+    }
+
+    @Test
+    void aRedisOutageDelaysEventsButLosesAndDoublesNone() throws Exception {
+        List<String> lines = numberedLines(0, 400);
+        try (RunningAgent agent = RunningAgent.start(env())) {
+            append(lines.subList(0, 100));
+            awaitEvents(100);
+            redis.stop();
+            append(lines.subList(100, 300));
+            Thread.sleep(1500); // several failed attempts while Redis is away
+            redis.start();
+            append(lines.subList(300, 400));
+            awaitEvents(400);
+        }
+        assertEquals(lines, shippedRawLines());
+    }
+
+    @Test
+    void waitsForRedisAtStartWithoutSkippingAnything() throws Exception {
+        List<String> lines = numberedLines(0, 50);
+        append(lines);
+        redis.stop();
+        Thread redisComesBack = new Thread(() -> {
+            try {
+                Thread.sleep(1000);
+                redis.start();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        redisComesBack.start();
+        try (RunningAgent agent = RunningAgent.start(env("START_POSITION", "beginning"))) {
+            redisComesBack.join();
+            awaitEvents(50);
+        }
+        assertEquals(lines, shippedRawLines());
+    }
+
+    // ---- helpers ----
+
+    static List<String> numberedLines(int from, int to) {
+        return IntStream.range(from, to).mapToObj(i -> String.format(
+                "2025/01/15 10:%02d:%02d.%06d from 10.%d.%d.%d:%d accepted tcp:www.example.com:443 "
+                        + "[VLESS TCP REALITY >> DIRECT] email: %d.user%d",
+                i / 3600 % 60, i / 60 % 60, i % 1_000_000, i / 65536 % 256, i / 256 % 256, i % 256, 1000 + i % 60000,
+                i % 800, i)).toList();
+    }
+
+    private void append(List<String> lines) throws IOException {
+        append(String.join("\n", lines) + "\n");
+    }
+
+    private void append(String text) throws IOException {
+        Files.write(log, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
+    }
+
+    private void awaitEvents(int count) throws InterruptedException {
+        Wait.until(count + " events in Redis", LIMIT, () -> redis.queue(QUEUE).size() >= count);
+    }
+
+    private List<JsonNode> shipped() throws IOException {
+        List<JsonNode> events = new ArrayList<>();
+        for (String element : redis.queue(QUEUE)) {
+            events.add(JSON.readTree(element));
+        }
+        return events;
+    }
+
+    private List<String> shippedRawLines() throws IOException {
+        return shipped().stream().map(event -> event.get("raw_line").asText()).toList();
+    }
+
+    private static String epochSeconds(String localTime) {
+        LocalDateTime time = LocalDateTime.parse(localTime, DateTimeFormatter.ISO_LOCAL_DATE_TIME);
+        return time.toEpochSecond(ZoneOffset.UTC) + "." + String.format("%06d", time.getNano() / 1000);
+    }
+}

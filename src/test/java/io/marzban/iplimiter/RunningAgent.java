@@ -1,0 +1,62 @@
+package io.marzban.iplimiter;
+
+import io.marzban.iplimiter.config.AgentSettings;
+import io.marzban.iplimiter.support.Wait;
+import io.marzban.iplimiter.tail.TailConsumer;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.main.Main;
+
+/** The agent's Camel Main running in the test JVM, started and stopped the way Agent.main does. */
+final class RunningAgent implements AutoCloseable {
+
+    private static final Duration LIMIT = Duration.ofSeconds(30);
+
+    private final Main main;
+    private final Thread thread;
+
+    private RunningAgent(Main main) {
+        this.main = main;
+        this.thread = new Thread(() -> {
+            try {
+                main.run();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "agent-main");
+    }
+
+    /** Starts the agent and waits until it follows the log file. */
+    static RunningAgent start(Map<String, String> env) throws InterruptedException {
+        RunningAgent agent = new RunningAgent(Agent.create(AgentSettings.fromEnvironment(env), Clock.systemUTC()));
+        agent.thread.start();
+        Wait.until("the agent follows its log", LIMIT, agent::isFollowing);
+        return agent;
+    }
+
+    boolean isFollowing() {
+        CamelContext context = main.getCamelContext();
+        return context != null && context.isStarted()
+                && context.getRoute("ship-access-log").getConsumer() instanceof TailConsumer tail && tail.isFollowing();
+    }
+
+    /** Lines skipped for {@code reason} so far (micrometer counter marzban_lines_skipped). */
+    double skipped(String reason) {
+        MeterRegistry registry = main.getCamelContext().getRegistry()
+                .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
+        Counter counter = registry.find("marzban_lines_skipped").tag("reason", reason).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
+    /** Graceful stop, as on SIGTERM. */
+    @Override
+    public void close() throws InterruptedException {
+        main.completed();
+        thread.join(LIMIT.toMillis());
+    }
+}

@@ -1,0 +1,124 @@
+package io.marzban.iplimiter.ship;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.marzban.iplimiter.config.RedisEndpoint;
+import io.marzban.iplimiter.position.FileIdentity;
+import io.marzban.iplimiter.position.FilePosition;
+import io.marzban.iplimiter.position.RedisPositionStore;
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.support.RedisServer;
+import io.marzban.iplimiter.support.ReplyDroppingProxy;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/** The batch writer against a real redis-server. */
+class BatchWriterTest {
+
+    private static final String QUEUE = "node_logs_queue";
+    private static final FileIdentity FILE = new FileIdentity(1, 2, 10, "00112233445566778899aabbccddeeff");
+
+    @TempDir
+    Path dir;
+
+    private RedisServer redis;
+    private CentralRedis central;
+    private RedisPositionStore positions;
+    private BatchWriter writer;
+
+    @BeforeEach
+    void startRedis() throws Exception {
+        redis = RedisServer.start(dir);
+        central = new CentralRedis(new RedisEndpoint("127.0.0.1", redis.port(), false, null, null, 0), "test", 300);
+        positions = new RedisPositionStore(central, "node-1");
+        writer = new BatchWriter(central, positions, QUEUE);
+    }
+
+    @AfterEach
+    void stopRedis() throws InterruptedException {
+        central.close();
+        redis.close();
+    }
+
+    @Test
+    void pushesTheEventsInOrderAndCommitsThePositionWithThem() {
+        writer.write(batch(100, "e1", "e2", "e3"));
+        writer.write(batch(200, "e4"));
+
+        assertEquals(List.of("e1", "e2", "e3", "e4"), redis.queue(QUEUE));
+        assertEquals(Optional.of(new FilePosition("/var/log/access.log", FILE, 200)), positions.load("/var/log/access.log"));
+        try (Jedis jedis = redis.client()) {
+            assertTrue(jedis.exists("marzban_ip_limiter:position:node-1:/var/log/access.log"));
+        }
+    }
+
+    @Test
+    void aBatchThatReachedRedisBeforeItsReplyWasLostIsNotWrittenAgain() throws Exception {
+        try (ReplyDroppingProxy network = new ReplyDroppingProxy(redis.port());
+             CentralRedis throughNetwork = new CentralRedis(
+                     new RedisEndpoint("127.0.0.1", network.port(), false, null, null, 0), "test", 300)) {
+            BatchWriter remoteWriter = new BatchWriter(throughNetwork, positions, QUEUE);
+            remoteWriter.write(batch(50, "e0"));
+
+            network.dropRepliesFromNextExec();
+            assertThrows(RuntimeException.class, () -> remoteWriter.write(batch(100, "e1", "e2")));
+            network.deliverReplies();
+            assertEquals(List.of("e0", "e1", "e2"), redis.queue(QUEUE), "Redis applied the transaction");
+
+            remoteWriter.write(batch(100, "e1", "e2")); // Camel's redelivery of the same batch
+            assertEquals(List.of("e0", "e1", "e2"), redis.queue(QUEUE));
+        }
+    }
+
+    @Test
+    void aBatchWhoseTransactionNeverRanIsWrittenOnTheNextAttempt() throws Exception {
+        redis.stop();
+        assertThrows(RuntimeException.class, () -> writer.write(batch(100, "e1")));
+        redis.start();
+
+        writer.write(batch(100, "e1"));
+        assertEquals(List.of("e1"), redis.queue(QUEUE));
+    }
+
+    @Test
+    void aQueueKeyOfTheWrongTypeFailsTheBatchAndLeavesThePositionWhereItWas() {
+        writer.write(batch(100, "e1"));
+        try (Jedis jedis = redis.client()) {
+            jedis.del(QUEUE);
+            jedis.set(QUEUE, "not a list");
+        }
+
+        RuntimeException error = assertThrows(RuntimeException.class, () -> writer.write(batch(200, "e2")));
+        assertTrue(error.getMessage().contains("WRONGTYPE"), error.getMessage());
+        assertEquals(100, positions.load("/var/log/access.log").orElseThrow().offset());
+    }
+
+    @Test
+    void aFirstBatchThatFailsLeavesNoPositionBehind() {
+        try (Jedis jedis = redis.client()) {
+            jedis.set(QUEUE, "not a list");
+        }
+        assertThrows(RuntimeException.class, () -> writer.write(batch(100, "e1")));
+        try (Jedis jedis = redis.client()) {
+            assertNull(jedis.get(positions.key("/var/log/access.log")));
+        }
+    }
+
+    private static EventBatch batch(long endOffset, String... events) {
+        EventBatch batch = new EventBatch();
+        for (String event : events) {
+            batch.add(event.getBytes(StandardCharsets.UTF_8), new FilePosition("/var/log/access.log", FILE, endOffset));
+        }
+        return batch;
+    }
+}
