@@ -26,7 +26,14 @@ public final class Agent {
     private Agent() {
     }
 
+    /** Set once Camel Main exists; a signal that comes earlier is remembered in {@link #stopRequested}. */
+    private static volatile Main running;
+    private static volatile boolean stopRequested;
+
     public static void main(String[] args) throws Exception {
+        // Stop through Camel Main ourselves so that a signal ends in exit code 0 after the graceful stop.
+        Signal.handle(new Signal("TERM"), signal -> requestStop());
+        Signal.handle(new Signal("INT"), signal -> requestStop());
         AgentSettings settings;
         try {
             settings = AgentSettings.fromEnvironment(System.getenv());
@@ -38,16 +45,25 @@ public final class Agent {
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
                 .setLevel(Level.toLevel(settings.logLevel()));
         Main main = create(settings, Clock.systemUTC());
-        // Stop through Camel Main ourselves so that a signal ends in exit code 0 after the graceful stop.
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
-        Signal.handle(new Signal("TERM"), signal -> main.completed());
-        Signal.handle(new Signal("INT"), signal -> main.completed());
+        running = main;
+        if (stopRequested) {
+            main.completed(); // run() then returns at once
+        }
         try {
             System.exit(main.run(args));
         } catch (Exception e) {
             LoggerFactory.getLogger(Agent.class).error("Cannot start: {}", rootMessage(e));
             LoggerFactory.getLogger(Agent.class).debug("Start failure", e);
             System.exit(1);
+        }
+    }
+
+    private static void requestStop() {
+        stopRequested = true;
+        Main main = running;
+        if (main != null) {
+            main.completed();
         }
     }
 
