@@ -199,6 +199,25 @@ class AgentRouteTest {
         assertEquals(lines, shippedRawLines());
     }
 
+    @Test
+    void anOperatorsOwnRouteDirectoryReplacesTheBundledRoute() throws Exception {
+        Path routes = Files.createDirectories(dir.resolve("routes"));
+        String bundled = Files.readString(Path.of("routes", "agent.yaml"));
+        // an operator's edit: one more step before the writer
+        String edited = bundled.replace("              - bean:\n                  ref: batchWriter",
+                "              - setProperty:\n                  name: edited\n                  constant: \"yes\"\n"
+                        + "              - bean:\n                  ref: batchWriter");
+        assertTrue(!edited.equals(bundled), "the bundled route changed shape; update this test");
+        Files.writeString(routes.resolve("agent.yaml"), edited);
+        List<String> lines = numberedLines(0, 10);
+        try (RunningAgent agent = RunningAgent.start(env("ROUTES_DIR", routes.toString()))) {
+            append(lines);
+            awaitEvents(10);
+            assertTrue(agent.routeDefinitionContains("edited"));
+        }
+        assertEquals(lines, shippedRawLines());
+    }
+
     // ---- helpers ----
 
     static List<String> numberedLines(int from, int to) {

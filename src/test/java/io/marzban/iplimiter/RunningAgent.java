@@ -5,6 +5,10 @@ import io.marzban.iplimiter.support.Wait;
 import io.marzban.iplimiter.tail.TailConsumer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -43,6 +47,15 @@ final class RunningAgent implements AutoCloseable {
         CamelContext context = main.getCamelContext();
         return context != null && context.isStarted()
                 && context.getRoute("ship-access-log").getConsumer() instanceof TailConsumer tail && tail.isFollowing();
+    }
+
+    /** True if the running route was loaded from a file containing {@code text}. */
+    boolean routeDefinitionContains(String text) {
+        try (InputStream in = main.getCamelContext().getRoute("ship-access-log").getSourceResource().getInputStream()) {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Lines skipped for {@code reason} so far (micrometer counter marzban_lines_skipped). */

@@ -1,5 +1,9 @@
 package io.marzban.iplimiter.config;
 
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.DateTimeException;
 import java.time.ZoneId;
 import java.util.Locale;
@@ -57,7 +61,7 @@ public record AgentSettings(
                 (int) read.whole("MAX_LINE_BYTES", 65_536, 256, 16 * 1024 * 1024),
                 read.seconds("SHUTDOWN_TIMEOUT", "10", 1, 600),
                 read.seconds("REDIS_TIMEOUT", "5", 0.1, 300),
-                read.optional("ROUTES_DIR"));
+                read.routesDir("ROUTES_DIR"));
     }
 
     /**
@@ -100,6 +104,28 @@ public record AgentSettings(
         String optional(String name) {
             String value = env.get(name);
             return value == null || value.isBlank() ? null : value.trim();
+        }
+
+        /** A directory holding at least one route file, or null for the bundled route. */
+        String routesDir(String name) {
+            String value = optional(name);
+            if (value == null) {
+                return null;
+            }
+            Path dir = Path.of(value);
+            if (!Files.isDirectory(dir)) {
+                throw new SettingsException(name + "='" + value + "' is not a directory; expected a directory of *.yaml "
+                        + "route files, or unset for the bundled route");
+            }
+            try (DirectoryStream<Path> routes = Files.newDirectoryStream(dir, "*.yaml")) {
+                if (!routes.iterator().hasNext()) {
+                    throw new SettingsException(name + "='" + value + "' has no *.yaml file; copy routes/agent.yaml "
+                            + "there, or unset it for the bundled route");
+                }
+            } catch (IOException e) {
+                throw new SettingsException(name + "='" + value + "' cannot be read: " + e.getMessage());
+            }
+            return dir.toAbsolutePath().toString();
         }
 
         String text(String name, String fallback) {

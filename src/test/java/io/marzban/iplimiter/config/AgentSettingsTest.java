@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class AgentSettingsTest {
 
@@ -43,14 +46,15 @@ class AgentSettingsTest {
     }
 
     @Test
-    void acceptsOperatorSpellings() {
+    void acceptsOperatorSpellings(@TempDir Path routes) throws Exception {
+        Files.writeString(routes.resolve("mine.yaml"), "- route: {}\n");
         AgentSettings settings = AgentSettings.fromEnvironment(env("FLUSH_INTERVAL", "0.5", "LOG_LEVEL", "debug",
-                "START_POSITION", "Beginning", "LOG_TIMEZONE", "Europe/Moscow", "ROUTES_DIR", "/etc/agent/routes"));
+                "START_POSITION", "Beginning", "LOG_TIMEZONE", "Europe/Moscow", "ROUTES_DIR", routes.toString()));
         assertEquals(500, settings.flushIntervalMillis());
         assertEquals("DEBUG", settings.logLevel());
         assertEquals("beginning", settings.startPosition());
         assertEquals(ZoneId.of("Europe/Moscow"), settings.logTimezone());
-        assertEquals("file:/etc/agent/routes/*.yaml", settings.routesIncludePattern());
+        assertEquals("file:" + routes + "/*.yaml", settings.routesIncludePattern());
     }
 
     @ParameterizedTest
@@ -74,12 +78,21 @@ class AgentSettingsTest {
         "CENTRAL_REDIS_URL|redis://h:99999|CENTRAL_REDIS_URL has port '99999'",
         "CENTRAL_REDIS_URL|redis://h/abc|CENTRAL_REDIS_URL has database 'abc'",
         "CENTRAL_REDIS_URL|redis://h o|CENTRAL_REDIS_URL is not a valid URL",
+        "ROUTES_DIR|/no/such/dir|ROUTES_DIR='/no/such/dir' is not a directory",
     })
     void rejectsABadValueWithOneLineNamingIt(String variable, String value, String expectedStart) {
         SettingsException error = assertThrows(SettingsException.class,
                 () -> AgentSettings.fromEnvironment(env(variable, value)));
         assertTrue(error.getMessage().startsWith(expectedStart), error.getMessage());
         assertFalse(error.getMessage().contains("\n"));
+    }
+
+    @Test
+    void aRoutesDirWithoutRoutesIsRefused(@TempDir Path empty) {
+        SettingsException error = assertThrows(SettingsException.class,
+                () -> AgentSettings.fromEnvironment(env("ROUTES_DIR", empty.toString())));
+        assertTrue(error.getMessage().endsWith("has no *.yaml file; copy routes/agent.yaml there, or unset it for the "
+                + "bundled route"), error.getMessage());
     }
 
     @Test
