@@ -38,6 +38,24 @@ final class GracefulStop extends MainListenerSupport {
         if (context == null) {
             return;
         }
+        // on its own thread, so that a Redis that does not come back cannot hold the stop beyond the timeout
+        Thread flush = new Thread(() -> writeWhatWasRead(context), "final-flush");
+        flush.start();
+        try {
+            flush.join(timeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (flush.isAlive()) {
+            flush.interrupt();
+            LOG.warn("Stopped reading; the last events could not be written within {} s (SHUTDOWN_TIMEOUT) and are "
+                    + "not committed: they will be read again at the next start", timeout.toSeconds());
+        } else {
+            LOG.info("Stopped reading; every read event is written and its position committed");
+        }
+    }
+
+    private void writeWhatWasRead(CamelContext context) {
         try {
             for (Route route : context.getRoutes()) {
                 if (route.getConsumer() instanceof TailConsumer tail) {
@@ -51,14 +69,9 @@ final class GracefulStop extends MainListenerSupport {
                     }
                 }
             }
-            if (batchQueue.awaitIdle(timeout)) {
-                LOG.info("Stopped reading; every read event is written and its position committed");
-            } else {
-                LOG.warn("Stopped reading; the last batch could not be written within {} s and is not committed: "
-                        + "it will be read again at the next start", timeout.toSeconds());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            batchQueue.awaitIdle();
+        } catch (InterruptedException | RuntimeException e) {
+            LOG.debug("Final flush ended early: {}", e.toString());
         }
     }
 

@@ -5,8 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.RedisServer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.support.Wait;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +60,41 @@ class AgentCommandLineTest {
 
             assertEquals(0, agent.terminate(), agent.outputText());
             assertEquals(1, redis.queue("node_logs_queue").size(), agent.outputText());
+        }
+    }
+
+    @Test
+    void sigtermWhileRedisIsDownExitsWithoutCommittingAndTheNextStartShipsEverythingOnce() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            Path log = Files.createFile(dir.resolve("access.log"));
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+                    "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "0.2", "SHUTDOWN_TIMEOUT", "2",
+                    "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1");
+            List<String> lines = AgentRouteTest.numberedLines(0, 400);
+            AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"));
+            first.awaitOutput("at offset");
+            Files.writeString(log, String.join("\n", lines.subList(0, 100)) + "\n", StandardOpenOption.APPEND);
+            Wait.until("100 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 100);
+
+            redis.stop();
+            Files.writeString(log, String.join("\n", lines.subList(100, 400)) + "\n", StandardOpenOption.APPEND);
+            first.awaitOutput("Failed delivery");
+            assertEquals(0, first.terminate(), first.outputText());
+            assertTrue(first.outputText().contains("not committed"), first.outputText());
+
+            redis.start();
+            AgentProcess second = AgentProcess.start(env, dir.resolve("second.out"));
+            Wait.until("400 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() >= 400);
+            assertEquals(0, second.terminate(), second.outputText());
+            assertEquals(lines, redis.queue("node_logs_queue").stream().map(AgentCommandLineTest::rawLine).toList());
+        }
+    }
+
+    private static String rawLine(String event) {
+        try {
+            return new ObjectMapper().readTree(event).get("raw_line").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

@@ -1,12 +1,10 @@
 package io.marzban.iplimiter.ship;
 
-import java.time.Duration;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The aggregator's executor: one thread writes completed batches in the order they were completed, and a
@@ -34,13 +32,10 @@ public final class BatchQueue extends ThreadPoolExecutor {
         });
     }
 
-    /** Waits until every batch handed over so far has been written; false if that took longer than {@code timeout}. */
-    public boolean awaitIdle(Duration timeout) throws InterruptedException {
+    /** Waits until every batch handed over so far has been written. */
+    public void awaitIdle() throws InterruptedException {
         try {
-            submit(() -> { }).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return true;
-        } catch (TimeoutException | RejectedExecutionException e) {
-            return false;
+            submit(() -> { }).get();
         } catch (ExecutionException e) {
             throw new IllegalStateException("an empty task cannot fail", e);
         }
