@@ -62,6 +62,8 @@ public final class FileTailer implements Runnable {
     private long offset;
     /** Inside a line longer than maxLineBytes: drop bytes up to its {@code \n}. */
     private boolean skippingLongLine;
+    /** File size at the last read; -1 forces a read (after opening, or when a line must be offered again). */
+    private long sizeAtLastRead = -1;
     private long lastGrowthNanos;
 
     public FileTailer(Path path, String startPosition, int maxLineBytes, long pollMillis, long rotationQuietMillis,
@@ -226,7 +228,7 @@ public final class FileTailer implements Runnable {
 
     // ---- reading ----
 
-    /** Reads and hands over every complete line now in the file; false when there was nothing new. */
+    /** Reads and hands over every complete line now in the file; false when no line was handed over. */
     private boolean readNewLines() throws InterruptedException {
         try {
             long size = channel.size();
@@ -236,8 +238,8 @@ public final class FileTailer implements Runnable {
                 restartFile();
                 return true;
             }
-            if (size == offset) {
-                return false;
+            if (size == sizeAtLastRead || size == offset) {
+                return false; // nothing new, or only the same half-written line as last time
             }
             if (!identity.matches(channel, device, inode)) {
                 LOG.warn("{} was truncated and rewritten since the last read; reading it again from its start", pathName);
@@ -248,10 +250,13 @@ public final class FileTailer implements Runnable {
                 identity = FileIdentity.of(channel, device, inode);
             }
             lastGrowthNanos = System.nanoTime();
+            sizeAtLastRead = size;
+            long before = offset;
             readUpTo(size);
-            return true;
+            return offset != before;
         } catch (IOException e) {
             LOG.warn("Reading {} failed ({}); trying again", pathName, e.toString());
+            sizeAtLastRead = -1;
             pause(pollMillis);
             return false;
         }
@@ -305,6 +310,7 @@ public final class FileTailer implements Runnable {
             sink.accept(line, new FilePosition(pathName, identity, endOffset));
             return true;
         } catch (Exception e) {
+            sizeAtLastRead = -1;
             if (running) {
                 LOG.warn("A line at offset {} of {} could not be processed ({}); offering it again", endOffset, pathName,
                         e.toString());
@@ -336,12 +342,14 @@ public final class FileTailer implements Runnable {
         following = false;
         openWhenPresent();
         offset = 0;
+        sizeAtLastRead = -1;
         lastGrowthNanos = System.nanoTime();
         following = true;
     }
 
     private void restartFile() throws IOException {
         offset = 0;
+        sizeAtLastRead = -1;
         skippingLongLine = false;
         identity = FileIdentity.of(channel, device, inode);
     }

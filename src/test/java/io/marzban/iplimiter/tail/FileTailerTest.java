@@ -170,6 +170,17 @@ class FileTailerTest {
     }
 
     @Test
+    void leavesARotatedFileWhoseLastLineNeverEndsOnceItIsQuiet() throws Exception {
+        Path log = write("access.log", "old-1\nold-cut-off");
+        start(log, "beginning", null);
+        awaitLines(1);
+        Files.move(log, dir.resolve("access.log.1"));
+        write("access.log", "new-1\n");
+        awaitLines(2);
+        assertEquals(List.of("old-1", "new-1"), lines);
+    }
+
+    @Test
     void followsAFileDeletedAndCreatedAgain() throws Exception {
         Path log = write("access.log", "first\n");
         start(log, "beginning", null);
