@@ -41,7 +41,7 @@ public record AgentSettings(
 
     public static AgentSettings fromEnvironment(Map<String, String> env) {
         Reader read = new Reader(env);
-        String nodeId = read.name("NODE_ID", null);
+        String nodeId = read.name("NODE_ID", null, "node-1");
         return new AgentSettings(
                 nodeId,
                 read.text("NODE_NAME", nodeId),
@@ -53,7 +53,7 @@ public record AgentSettings(
                 read.seconds("RETRY_DELAY", "2.0", 0.01, 3600),
                 read.seconds("MAX_RETRY_DELAY", "30", 0.01, 86_400),
                 read.oneOf("LOG_LEVEL", "INFO", LOG_LEVELS),
-                read.name("QUEUE_KEY", "node_logs_queue"),
+                read.name("QUEUE_KEY", "node_logs_queue", "node_logs_queue"),
                 read.oneOf("START_POSITION", "end", Set.of("end", "beginning")).toLowerCase(Locale.ROOT),
                 read.zone("LOG_TIMEZONE", "UTC"),
                 read.text("MANAGEMENT_HOST", "127.0.0.1"),
@@ -144,13 +144,13 @@ public record AgentSettings(
         }
 
         /** Used in Redis keys and as a JSON value: printable, no spaces. */
-        String name(String name, String fallback) {
+        String name(String name, String fallback, String example) {
             String value = text(name, fallback);
             for (int i = 0; i < value.length(); i++) {
                 char c = value.charAt(i);
                 if (c <= ' ' || c == 0x7f) {
                     throw new SettingsException(name + "='" + value + "' contains a space or control character; "
-                            + "expected a name such as node-1");
+                            + "expected a name such as " + example);
                 }
             }
             if (value.length() > 200) {

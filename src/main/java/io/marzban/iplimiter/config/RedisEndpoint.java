@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
 public record RedisEndpoint(String host, int port, boolean tls, String user, String password, int database) {
 
     static RedisEndpoint parse(String variable, String url) {
-        String expected = "expected redis://[user:password@]host[:port][/db] or rediss://...";
+        String expected = "expected redis://[user:password@]host[:port][/db] or rediss://... "
+                + "(percent-encode / ? # @ in a password)";
         URI uri;
         try {
             uri = new URI(url);
@@ -88,7 +89,8 @@ public record RedisEndpoint(String host, int port, boolean tls, String user, Str
     }
 
     private static String decode(String part) {
-        return URLDecoder.decode(part, StandardCharsets.UTF_8);
+        // percent-decoding only: URLDecoder would also turn a '+' in a password into a space
+        return URLDecoder.decode(part.replace("+", "%2B"), StandardCharsets.UTF_8);
     }
 
     @Override

@@ -31,6 +31,11 @@ public final class RedisPositionStore implements PositionStore {
         return redis.call(jedis -> read(jedis, path));
     }
 
+    @Override
+    public void save(FilePosition start) {
+        redis.call(jedis -> jedis.set(key(start.path()), encode(start)));
+    }
+
     /** Reads the position on a connection the caller already holds. */
     public Optional<FilePosition> read(Jedis jedis, String path) {
         String stored = jedis.get(key(path));

@@ -3,6 +3,7 @@ package io.marzban.iplimiter.redis;
 import io.marzban.iplimiter.config.RedisEndpoint;
 import java.io.Closeable;
 import java.util.function.Function;
+import javax.net.ssl.SSLParameters;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
@@ -25,10 +26,18 @@ public final class CentralRedis implements Closeable {
                 .password(endpoint.password())
                 .database(endpoint.database())
                 .ssl(endpoint.tls())
+                .sslParameters(verifyHostName())
                 .clientName(clientName)
                 .connectionTimeoutMillis(timeoutMillis)
                 .socketTimeoutMillis(timeoutMillis)
                 .build();
+    }
+
+    /** Over TLS the certificate must name the host we connect to (Jedis does not check that by default). */
+    private static SSLParameters verifyHostName() {
+        SSLParameters parameters = new SSLParameters();
+        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        return parameters;
     }
 
     /** Runs {@code commands} on the connection, opening it first if needed. */

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,13 +119,17 @@ public final class FileTailer implements Runnable {
 
     private void openFirst() throws InterruptedException {
         boolean appearedAfterStart = openWhenPresent();
-        offset = resumeOffset(appearedAfterStart);
+        Optional<FilePosition> stored = storedPosition();
+        offset = resumeOffset(stored, appearedAfterStart);
+        if (stored.isEmpty() || stored.get().offset() != offset) {
+            // so that a crash before the first batch starts here again, rather than deciding anew
+            savePosition(new FilePosition(pathName, identity, offset));
+        }
         lastGrowthNanos = System.nanoTime();
         following = true;
     }
 
-    private long resumeOffset(boolean appearedAfterStart) throws InterruptedException {
-        Optional<FilePosition> stored = storedPosition();
+    private long resumeOffset(Optional<FilePosition> stored, boolean appearedAfterStart) {
         try {
             long size = channel.size();
             if (stored.isEmpty()) {
@@ -152,15 +157,25 @@ public final class FileTailer implements Runnable {
     }
 
     private Optional<FilePosition> storedPosition() throws InterruptedException {
+        return untilStoreAnswers("read the stored position of", () -> positions.load(pathName));
+    }
+
+    private void savePosition(FilePosition start) throws InterruptedException {
+        untilStoreAnswers("record the start position of", () -> {
+            positions.save(start);
+            return start;
+        });
+    }
+
+    private <T> T untilStoreAnswers(String action, Supplier<T> call) throws InterruptedException {
         boolean warned = false;
         long wait = pollMillis;
         while (true) {
             try {
-                return positions.load(pathName);
+                return call.get();
             } catch (RuntimeException e) {
                 if (!warned) {
-                    LOG.warn("Cannot read the stored position of {} yet ({}); retrying until it answers",
-                            pathName, e.getMessage());
+                    LOG.warn("Cannot {} {} yet ({}); retrying until it answers", action, pathName, e.getMessage());
                     warned = true;
                 }
                 if (!running) {
@@ -185,9 +200,10 @@ public final class FileTailer implements Runnable {
         return from == 0 ? 0 : size;
     }
 
-    /** Opens the file at the path, waiting until there is one; true if it had to wait. */
+    /** Opens the file at the path, waiting until there is one; true if it did not exist at first. */
     private boolean openWhenPresent() throws InterruptedException {
         String lastProblem = null;
+        boolean wasMissing = false;
         while (running) {
             try {
                 Map<String, Object> before = Files.readAttributes(path, "unix:dev,ino");
@@ -205,8 +221,9 @@ public final class FileTailer implements Runnable {
                 if (lastProblem != null) {
                     LOG.info("{} is readable now", pathName);
                 }
-                return lastProblem != null;
+                return wasMissing;
             } catch (NoSuchFileException e) {
+                wasMissing = true;
                 lastProblem = logOnce(lastProblem, "Waiting for " + pathName + " to appear (is Xray's access log enabled?)");
             } catch (AccessDeniedException e) {
                 lastProblem = logOnce(lastProblem, "Cannot read " + pathName + ": permission denied; the agent's user "
@@ -281,6 +298,8 @@ public final class FileTailer implements Runnable {
                 } else if (b == '\n') {
                     if (skippingLongLine) {
                         skippingLongLine = false;
+                    } else if (i - lineStart > maxLineBytes) {
+                        countLongLine(base + lineStart);
                     } else if (!handOver(bytes, lineStart, i, base + i + 1)) {
                         return;
                     }
@@ -292,15 +311,18 @@ public final class FileTailer implements Runnable {
             if (skippingLongLine || pending > maxLineBytes) {
                 if (!skippingLongLine) {
                     skippingLongLine = true;
-                    linesTooLong.incrementAndGet();
-                    LOG.warn("Skipping a line of more than {} bytes at offset {} of {} (MAX_LINE_BYTES)",
-                            maxLineBytes, offset, pathName);
+                    countLongLine(offset);
                 }
                 offset = base + read;
             } else if (read < buffer.capacity()) {
                 return; // the rest is a half-written line: wait for its \n
             }
         }
+    }
+
+    private void countLongLine(long at) {
+        linesTooLong.incrementAndGet();
+        LOG.warn("Skipping a line of more than {} bytes at offset {} of {} (MAX_LINE_BYTES)", maxLineBytes, at, pathName);
     }
 
     /** Hands one line to the sink; false (and the line is offered again later) if the sink failed. */

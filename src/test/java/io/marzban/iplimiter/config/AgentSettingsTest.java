@@ -78,6 +78,7 @@ class AgentSettingsTest {
         "CENTRAL_REDIS_URL|redis://h:99999|CENTRAL_REDIS_URL has port '99999'",
         "CENTRAL_REDIS_URL|redis://h/abc|CENTRAL_REDIS_URL has database 'abc'",
         "CENTRAL_REDIS_URL|redis://h o|CENTRAL_REDIS_URL is not a valid URL",
+        "QUEUE_KEY|my queue|QUEUE_KEY='my queue' contains a space or control character; expected a name such as node_logs_queue",
         "ROUTES_DIR|/no/such/dir|ROUTES_DIR='/no/such/dir' is not a directory",
     })
     void rejectsABadValueWithOneLineNamingIt(String variable, String value, String expectedStart) {
@@ -116,6 +117,9 @@ class AgentSettingsTest {
                 env("CENTRAL_REDIS_URL", "redis://:secret@marzban_redis")).centralRedis();
         assertEquals(new RedisEndpoint("marzban_redis", 6379, false, null, "secret", 0), passwordOnly);
         assertEquals("redis://:***@marzban_redis:6379/0", passwordOnly.toString());
+
+        RedisEndpoint plus = AgentSettings.fromEnvironment(env("CENTRAL_REDIS_URL", "redis://:a+b%2Fc@h")).centralRedis();
+        assertEquals("a+b/c", plus.password());
 
         RedisEndpoint legacy = AgentSettings.fromEnvironment(env("CENTRAL_REDIS_URL", "redis://secret@[::1]:7000")).centralRedis();
         assertEquals(new RedisEndpoint("::1", 7000, false, null, "secret", 0), legacy);

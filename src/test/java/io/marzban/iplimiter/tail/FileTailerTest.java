@@ -34,6 +34,26 @@ class FileTailerTest {
     private final List<FilePosition> positions = Collections.synchronizedList(new ArrayList<>());
     private FileTailer tailer;
     private Thread thread;
+    private MemoryStore store;
+
+    /** What Redis would hold: the committed position, and the start position the tailer records. */
+    private static final class MemoryStore implements PositionStore {
+        private volatile FilePosition position;
+
+        MemoryStore(FilePosition position) {
+            this.position = position;
+        }
+
+        @Override
+        public Optional<FilePosition> load(String path) {
+            return Optional.ofNullable(position);
+        }
+
+        @Override
+        public void save(FilePosition start) {
+            position = start;
+        }
+    }
 
     @AfterEach
     void stopTailer() throws InterruptedException {
@@ -204,6 +224,32 @@ class FileTailerTest {
     }
 
     @Test
+    void skipsACompleteLineLongerThanTheLimitAndKeepsOneExactlyAtIt() throws Exception {
+        Path log = write("access.log", "x".repeat(1000) + "\n" + "y".repeat(256) + "\n");
+        start(log, "beginning", null, 256, this::record);
+        awaitLines(1);
+        assertEquals(List.of("y".repeat(256)), lines);
+        assertEquals(1, tailer.linesTooLong());
+    }
+
+    @Test
+    void recordsWhereItStartsSoThatACrashBeforeTheFirstBatchStartsThereAgain() throws Exception {
+        Path log = write("access.log", "old-1\nold-2\n");
+        start(log, "end", null);
+        awaitFollowing();
+        assertEquals(12, store.load(log.toString()).orElseThrow().offset());
+        append(log, "new-1\n");
+        awaitLines(1);
+        FilePosition recorded = store.load(log.toString()).orElseThrow();
+        stop(); // crashed before any batch was committed: the store still holds the start
+        lines.clear();
+        start(log, "end", recorded);
+        append(log, "new-2\n");
+        awaitLines(2);
+        assertEquals(List.of("new-1", "new-2"), lines);
+    }
+
+    @Test
     void passesCarriageReturnsAndInvalidUtf8ThroughForTheParserToJudge() throws Exception {
         Path log = write("access.log", "");
         start(log, "beginning", null);
@@ -216,7 +262,7 @@ class FileTailerTest {
     void offersALineAgainWhenTheSinkFails() throws Exception {
         Path log = write("access.log", "one\ntwo\n");
         AtomicInteger calls = new AtomicInteger();
-        start(log, "beginning", null, (line, end) -> {
+        start(log, "beginning", null, (String line, FilePosition end) -> {
             if (calls.incrementAndGet() == 2) {
                 throw new IllegalStateException("writer is stopping");
             }
@@ -234,8 +280,12 @@ class FileTailerTest {
     }
 
     private void start(Path log, String startPosition, FilePosition stored, FileTailer.LineSink sink) {
-        PositionStore store = path -> Optional.ofNullable(stored);
-        tailer = new FileTailer(log, startPosition, 65_536, 10, 300, store, sink);
+        start(log, startPosition, stored, 65_536, sink);
+    }
+
+    private void start(Path log, String startPosition, FilePosition stored, int maxLineBytes, FileTailer.LineSink sink) {
+        store = new MemoryStore(stored);
+        tailer = new FileTailer(log, startPosition, maxLineBytes, 10, 300, store, sink);
         thread = new Thread(tailer, "tailer-under-test");
         thread.start();
     }
