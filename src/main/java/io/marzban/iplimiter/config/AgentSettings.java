@@ -2,6 +2,7 @@ package io.marzban.iplimiter.config;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.DateTimeException;
@@ -10,6 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.PatternSyntaxException;
 
 /**
  * Every setting of the agent, read from environment variables and validated before anything starts.
@@ -35,6 +37,7 @@ public record AgentSettings(
         int maxLineBytes,
         long shutdownTimeoutMillis,
         long redisTimeoutMillis,
+        String rotatedPattern,
         String routesDir) {
 
     private static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
@@ -61,6 +64,7 @@ public record AgentSettings(
                 (int) read.whole("MAX_LINE_BYTES", 65_536, 256, 16 * 1024 * 1024),
                 read.seconds("SHUTDOWN_TIMEOUT", "10", 1, 600),
                 read.seconds("REDIS_TIMEOUT", "5", 0.1, 300),
+                read.glob("ROTATED_PATTERN"),
                 read.routesDir("ROUTES_DIR"));
     }
 
@@ -90,6 +94,8 @@ public record AgentSettings(
         properties.setProperty("accessLogPath", accessLogPath);
         properties.setProperty("startPosition", startPosition);
         properties.setProperty("maxLineBytes", Integer.toString(maxLineBytes));
+        properties.setProperty("rotatedPattern", rotatedPattern != null ? rotatedPattern
+                : Path.of(accessLogPath).getFileName() + ".*");
         properties.setProperty("batchSize", Integer.toString(batchSize));
         properties.setProperty("flushIntervalMillis", Long.toString(flushIntervalMillis));
         properties.setProperty("retryDelayPattern", retryDelayPattern());
@@ -104,6 +110,24 @@ public record AgentSettings(
         String optional(String name) {
             String value = env.get(name);
             return value == null || value.isBlank() ? null : value.trim();
+        }
+
+        /** A glob for file names in the log's directory, or null for the default. */
+        String glob(String name) {
+            String value = optional(name);
+            if (value != null) {
+                try {
+                    FileSystems.getDefault().getPathMatcher("glob:" + value);
+                } catch (PatternSyntaxException e) {
+                    throw new SettingsException(name + "='" + value + "' is not a valid glob (" + e.getDescription()
+                            + "); expected a file name pattern such as access.log.* or access.log-*");
+                }
+                if (value.contains("/")) {
+                    throw new SettingsException(name + "='" + value + "' contains a '/'; expected a file name pattern "
+                            + "in the log's directory, such as access.log.*");
+                }
+            }
+            return value;
         }
 
         /** A directory holding at least one route file, or null for the bundled route. */

@@ -25,9 +25,17 @@ public record FileIdentity(long device, long inode, int fingerprintBytes, String
 
     /** True when {@code channel} (opened from a file with this device and inode) is still this file. */
     public boolean matches(FileChannel channel, long device, long inode) throws IOException {
-        return this.device == device && this.inode == inode
-                && channel.size() >= fingerprintBytes
-                && fingerprint.equals(hash(channel, fingerprintBytes));
+        return this.device == device && this.inode == inode && sameContent(channel);
+    }
+
+    /** True when the file begins with the bytes this identity was taken from (a renamed file, or a copy). */
+    public boolean sameContent(FileChannel channel) throws IOException {
+        return channel.size() >= fingerprintBytes && fingerprint.equals(hash(channel, fingerprintBytes));
+    }
+
+    /** True when {@code head}, the first bytes of some file, are the bytes this identity was taken from. */
+    public boolean sameContent(byte[] head) {
+        return head.length == fingerprintBytes && fingerprint.equals(hash(ByteBuffer.wrap(head)));
     }
 
     /** The fingerprint is complete once it covers {@link #FINGERPRINT_LIMIT} bytes; until then it can grow. */
@@ -41,6 +49,10 @@ public record FileIdentity(long device, long inode, int fingerprintBytes, String
             // positional reads leave the channel's own position alone
         }
         head.flip();
+        return hash(head);
+    }
+
+    private static String hash(ByteBuffer head) {
         try {
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
             sha256.update(head);

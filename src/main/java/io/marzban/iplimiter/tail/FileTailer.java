@@ -47,6 +47,7 @@ public final class FileTailer implements Runnable {
     private final long pollMillis;
     private final long rotationQuietMillis;
     private final PositionStore positions;
+    private final RotatedFiles rotated;
     private final LineSink sink;
     private final ByteBuffer buffer;
 
@@ -66,9 +67,11 @@ public final class FileTailer implements Runnable {
     /** File size at the last read; -1 forces a read (after opening, or when a line must be offered again). */
     private long sizeAtLastRead = -1;
     private long lastGrowthNanos;
+    /** Reading a copy left by copytruncate: nobody writes to it, so there is no quiet period to wait for. */
+    private boolean readingCopy;
 
     public FileTailer(Path path, String startPosition, int maxLineBytes, long pollMillis, long rotationQuietMillis,
-                      PositionStore positions, LineSink sink) {
+                      String rotatedPattern, PositionStore positions, LineSink sink) {
         this.path = path.toAbsolutePath();
         this.pathName = this.path.toString();
         this.startAtBeginning = "beginning".equals(startPosition);
@@ -76,6 +79,7 @@ public final class FileTailer implements Runnable {
         this.pollMillis = pollMillis;
         this.rotationQuietMillis = rotationQuietMillis;
         this.positions = positions;
+        this.rotated = new RotatedFiles(this.path, rotatedPattern);
         this.sink = sink;
         this.buffer = ByteBuffer.allocate(Math.max(MIN_BUFFER, maxLineBytes + 1));
     }
@@ -101,7 +105,7 @@ public final class FileTailer implements Runnable {
                 if (readNewLines()) {
                     continue;
                 }
-                if (replacedAtPath() && quietFor(rotationQuietMillis)) {
+                if (replacedAtPath() && (readingCopy || quietFor(rotationQuietMillis))) {
                     switchToNewFile();
                     continue;
                 }
@@ -118,42 +122,49 @@ public final class FileTailer implements Runnable {
     // ---- opening and resuming ----
 
     private void openFirst() throws InterruptedException {
-        boolean appearedAfterStart = openWhenPresent();
-        Optional<FilePosition> stored = storedPosition();
-        offset = resumeOffset(stored, appearedAfterStart);
-        if (stored.isEmpty() || stored.get().offset() != offset) {
+        Optional<FilePosition> stored;
+        while (true) {
+            boolean appearedAfterStart = openWhenPresent();
+            stored = storedPosition();
+            try {
+                offset = resumeOffset(stored, appearedAfterStart);
+                break;
+            } catch (IOException e) {
+                // nothing was handed over yet, so starting over is safe
+                LOG.warn("Cannot read {} to resume it ({}); trying again", pathName, e.toString());
+                closeChannel();
+                pause(Math.max(pollMillis, 1_000));
+            }
+        }
+        FilePosition start = new FilePosition(pathName, identity, offset);
+        if (!stored.equals(Optional.of(start))) {
             // so that a crash before the first batch starts here again, rather than deciding anew
-            savePosition(new FilePosition(pathName, identity, offset));
+            savePosition(start);
         }
         lastGrowthNanos = System.nanoTime();
         following = true;
     }
 
-    private long resumeOffset(Optional<FilePosition> stored, boolean appearedAfterStart) {
-        try {
-            long size = channel.size();
-            if (stored.isEmpty()) {
-                // a file that appeared after the agent started holds nothing older than the agent
-                long start = startAtBeginning || appearedAfterStart ? 0 : endOfLastCompleteLine(size);
-                LOG.info("No stored position for {}; starting at offset {} of {} bytes", pathName, start, size);
-                return start;
-            }
-            FilePosition position = stored.get();
-            if (!position.file().matches(channel, device, inode)) {
-                LOG.warn("The stored position of {} belongs to a file that is no longer there (rotated while the agent "
-                        + "was stopped?); reading the current file from its start", pathName);
-                return 0;
-            }
-            if (position.offset() > size) {
-                LOG.warn("The stored position of {} (offset {}) is past the end of the file ({} bytes); continuing "
-                        + "from its end", pathName, position.offset(), size);
-                return endOfLastCompleteLine(size);
-            }
-            LOG.info("Resuming {} at offset {} of {} bytes", pathName, position.offset(), size);
-            return position.offset();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot read " + pathName + ": " + e.getMessage(), e);
+    private long resumeOffset(Optional<FilePosition> stored, boolean appearedAfterStart) throws IOException {
+        long size = channel.size();
+        if (stored.isEmpty()) {
+            // a file that appeared after the agent started holds nothing older than the agent
+            long start = startAtBeginning || appearedAfterStart ? 0 : endOfLastCompleteLine(size);
+            LOG.info("No stored position for {}; starting at offset {} of {} bytes", pathName, start, size);
+            return start;
         }
+        FilePosition position = stored.get();
+        if (!position.file().matches(channel, device, inode)) {
+            return continueInRotatedFile(position.file(), position.offset(), "was rotated while the agent was stopped")
+                    ? position.offset() : 0;
+        }
+        if (position.offset() > size) {
+            LOG.warn("The stored position of {} (offset {}) is past the end of the file ({} bytes); continuing "
+                    + "from its end", pathName, position.offset(), size);
+            return endOfLastCompleteLine(size);
+        }
+        LOG.info("Resuming {} at offset {} of {} bytes", pathName, position.offset(), size);
+        return position.offset();
     }
 
     private Optional<FilePosition> storedPosition() throws InterruptedException {
@@ -250,17 +261,14 @@ public final class FileTailer implements Runnable {
         try {
             long size = channel.size();
             if (size < offset) {
-                LOG.warn("{} shrank from {} to {} bytes (truncated, e.g. logrotate copytruncate); reading it again "
-                        + "from its start", pathName, offset, size);
-                restartFile();
+                afterTruncation("shrank from " + offset + " to " + size + " bytes (truncated, e.g. by copytruncate)");
                 return true;
             }
             if (size == sizeAtLastRead || size == offset) {
                 return false; // nothing new, or only the same half-written line as last time
             }
             if (!identity.matches(channel, device, inode)) {
-                LOG.warn("{} was truncated and rewritten since the last read; reading it again from its start", pathName);
-                restartFile();
+                afterTruncation("was truncated and written again");
                 return true;
             }
             if (identity.canGrow() && size > identity.fingerprintBytes()) {
@@ -344,6 +352,62 @@ public final class FileTailer implements Runnable {
 
     // ---- rotation ----
 
+    /**
+     * The file at the path was truncated under us: what we had not read yet is only in the copy that
+     * copytruncate made, so read the rest from there first, then the file at the path from its start.
+     */
+    private void afterTruncation(String what) throws IOException {
+        long knownUnread = Math.max(0, sizeAtLastRead - offset);
+        Optional<RotatedFiles.Found> copy = rotated.find(identity, offset + 1);
+        if (copy.isPresent()) {
+            switchTo(copy.get(), identity, what, offset);
+            return;
+        }
+        if (knownUnread > 0) {
+            LOG.warn("{} {} before {} bytes of it were read, and no uncompressed copy of it is among {}: those bytes "
+                    + "are lost; reading the file again from its start", pathName, what, knownUnread, rotated);
+        } else {
+            LOG.info("{} {}; reading it again from its start", pathName, what);
+        }
+        restartFile();
+    }
+
+    /**
+     * Switches to the rotated sibling that holds {@code file}, to read on from {@code from}; false (with a warning
+     * saying what is lost) if it cannot be found or is compressed.
+     */
+    private boolean continueInRotatedFile(FileIdentity file, long from, String what) throws IOException {
+        Optional<RotatedFiles.Found> found = rotated.find(file, from);
+        if (found.isEmpty()) {
+            Optional<Long> lost = rotated.bytesLostInCompressedCopy(file, from);
+            if (lost.isPresent()) {
+                (lost.get() > 0 ? LOG.atWarn() : LOG.atInfo()).log("{} {}; its rotated copy is compressed, so the {} bytes "
+                        + "after offset {} in it are lost; reading the current file from its start",
+                        pathName, what, lost.get(), from);
+            } else {
+                LOG.warn("{} {}; the file read before is not among its rotated files ({}) any more (deleted, or "
+                        + "compressed), so whatever followed offset {} in it is lost; reading the current file from "
+                        + "its start", pathName, what, rotated, from);
+            }
+            return false;
+        }
+        switchTo(found.get(), file, what, from);
+        return true;
+    }
+
+    private void switchTo(RotatedFiles.Found sibling, FileIdentity file, String what, long from) throws IOException {
+        LOG.info("{} {}; reading the rest of it from {} (offset {}), then the current file", pathName, what,
+                sibling.path(), from);
+        closeChannel();
+        channel = FileChannel.open(sibling.path(), StandardOpenOption.READ);
+        device = sibling.device();
+        inode = sibling.inode();
+        identity = FileIdentity.of(channel, device, inode);
+        readingCopy = file.inode() != inode || file.device() != device;
+        skippingLongLine = false;
+        sizeAtLastRead = -1;
+    }
+
     /** True when the path no longer leads to the file we have open. */
     private boolean replacedAtPath() {
         try {
@@ -360,7 +424,12 @@ public final class FileTailer implements Runnable {
 
     private void switchToNewFile() throws InterruptedException {
         LOG.info("{} was rotated; finished the old file at offset {}, now following the new one", pathName, offset);
+        switchToCurrentFile();
+    }
+
+    private void switchToCurrentFile() throws InterruptedException {
         closeChannel();
+        readingCopy = false;
         following = false;
         openWhenPresent();
         offset = 0;

@@ -30,7 +30,8 @@ public final class TailConsumer extends DefaultConsumer {
     protected void doStart() throws Exception {
         super.doStart();
         tailer = new FileTailer(Path.of(endpoint.getPath()), endpoint.getStartPosition(), endpoint.getMaxLineBytes(),
-                endpoint.getPollDelay(), endpoint.getRotationQuietPeriod(), endpoint.getPositionStore(), this::send);
+                endpoint.getPollDelay(), endpoint.getRotationQuietPeriod(), endpoint.getRotatedPattern(),
+                endpoint.getPositionStore(), this::send);
         thread = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newSingleThreadExecutor(this, "tail " + endpoint.getPath());
         thread.execute(tailer);

@@ -1,6 +1,7 @@
 package io.marzban.iplimiter.tail;
 
 import io.marzban.iplimiter.position.PositionStore;
+import java.nio.file.Path;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
 import org.apache.camel.Producer;
@@ -14,6 +15,7 @@ public final class TailEndpoint extends DefaultEndpoint {
     private int maxLineBytes = 65_536;
     private long pollDelay = 100;
     private long rotationQuietPeriod = 5_000;
+    private String rotatedPattern;
     private PositionStore positionStore;
 
     TailEndpoint(String uri, TailComponent component, String path) {
@@ -77,6 +79,15 @@ public final class TailEndpoint extends DefaultEndpoint {
     /** Milliseconds a rotated-away file must stay unchanged before the new file at the path is read. */
     public void setRotationQuietPeriod(long rotationQuietPeriod) {
         this.rotationQuietPeriod = rotationQuietPeriod;
+    }
+
+    /** Where rotated copies of the file are looked for, as a glob in its directory; default {@code <name>.*}. */
+    public String getRotatedPattern() {
+        return rotatedPattern != null ? rotatedPattern : Path.of(path).getFileName() + ".*";
+    }
+
+    public void setRotatedPattern(String rotatedPattern) {
+        this.rotatedPattern = rotatedPattern;
     }
 
     public PositionStore getPositionStore() {

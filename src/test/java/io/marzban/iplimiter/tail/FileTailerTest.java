@@ -7,6 +7,7 @@ import io.marzban.iplimiter.position.FilePosition;
 import io.marzban.iplimiter.position.PositionStore;
 import io.marzban.iplimiter.support.Wait;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -17,7 +18,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -201,6 +205,63 @@ class FileTailerTest {
     }
 
     @Test
+    void drainsAFileRenamedWhileStoppedFromItsStoredPositionThenReadsTheNewOne() throws Exception {
+        Path log = write("access.log", "a\nb\n");
+        FilePosition afterA = readFirstLineThenStop(log);
+        append(log, "c\n");
+        Files.move(log, dir.resolve("access.log.1"));
+        write("access.log", "d\n");
+        start(log, "end", afterA);
+        awaitLines(3);
+        assertEquals(List.of("b", "c", "d"), lines);
+    }
+
+    @Test
+    void drainsTheCopyOfAFileCopytruncatedWhileStoppedThenReadsTheTruncatedOne() throws Exception {
+        Path log = write("access.log", "a\nb\n");
+        FilePosition afterA = readFirstLineThenStop(log);
+        Files.copy(log, dir.resolve("access.log.1")); // logrotate copytruncate: copy, then truncate in place
+        Files.writeString(log, "");
+        append(log, "c\n");
+        start(log, "end", afterA);
+        awaitLines(2);
+        assertEquals(List.of("b", "c"), lines);
+    }
+
+    @Test
+    void readsTheBacklogFromTheCopyWhenTheFileIsTruncatedWhileFarBehind() throws Exception {
+        List<String> backlog = IntStream.range(0, 3000).mapToObj(i -> "line-" + i + "-" + "x".repeat(40)).toList();
+        Path log = write("access.log", String.join("\n", backlog) + "\n");
+        CountDownLatch released = new CountDownLatch(1);
+        start(log, "beginning", null, (String line, FilePosition end) -> {
+            released.await(); // the shipper is behind: the rest of the file waits unread
+            record(line, end);
+        });
+        Thread.sleep(200);
+        Files.copy(log, dir.resolve("access.log.1"));
+        Files.writeString(log, "after\n");
+        released.countDown();
+        awaitLines(3001);
+        List<String> expected = new ArrayList<>(backlog);
+        expected.add("after");
+        assertEquals(expected, lines);
+    }
+
+    @Test
+    void saysWhatIsLostWhenTheRotatedFileWasCompressedWhileStopped() throws Exception {
+        Path log = write("access.log", "a\nb\n");
+        FilePosition afterA = readFirstLineThenStop(log);
+        try (OutputStream gzip = new GZIPOutputStream(Files.newOutputStream(dir.resolve("access.log.1.gz")))) {
+            gzip.write(Files.readAllBytes(log));
+        }
+        Files.delete(log);
+        write("access.log", "c\n");
+        start(log, "end", afterA);
+        awaitLines(1);
+        assertEquals(List.of("c"), lines); // "b" is only in the compressed file: reported lost, not read
+    }
+
+    @Test
     void followsAFileDeletedAndCreatedAgain() throws Exception {
         Path log = write("access.log", "first\n");
         start(log, "beginning", null);
@@ -275,6 +336,17 @@ class FileTailerTest {
 
     // ---- helpers ----
 
+    /** Reads the file's first line, stops, and returns the position after it (as if committed). */
+    private FilePosition readFirstLineThenStop(Path log) throws InterruptedException {
+        start(log, "beginning", null);
+        awaitLines(1);
+        FilePosition afterFirst = positions.get(0);
+        stop();
+        lines.clear();
+        positions.clear();
+        return afterFirst;
+    }
+
     private void start(Path log, String startPosition, FilePosition stored) {
         start(log, startPosition, stored, this::record);
     }
@@ -285,7 +357,7 @@ class FileTailerTest {
 
     private void start(Path log, String startPosition, FilePosition stored, int maxLineBytes, FileTailer.LineSink sink) {
         store = new MemoryStore(stored);
-        tailer = new FileTailer(log, startPosition, maxLineBytes, 10, 300, store, sink);
+        tailer = new FileTailer(log, startPosition, maxLineBytes, 10, 300, log.getFileName() + ".*", store, sink);
         thread = new Thread(tailer, "tailer-under-test");
         thread.start();
     }

@@ -1,0 +1,125 @@
+package io.marzban.iplimiter.tail;
+
+import io.marzban.iplimiter.position.FileIdentity;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * The rotated siblings of a followed log ({@code access.log.1}, {@code access.log-20250301}, ...), where a file
+ * read earlier may be found again: renamed (same inode and content) or copied by copytruncate (same content).
+ */
+final class RotatedFiles {
+
+    private static final List<String> COMPRESSED = List.of(".gz", ".bz2", ".xz", ".zst", ".lz4", ".zip", ".Z");
+
+    private final Path path;
+    private final String glob;
+
+    RotatedFiles(Path path, String glob) {
+        this.path = path;
+        this.glob = glob;
+    }
+
+    /** A file that was read earlier, found again. */
+    record Found(Path path, long device, long inode) { }
+
+    /**
+     * The uncompressed sibling holding the file with this identity and at least {@code minSize} bytes; one with the
+     * same inode (renamed) is preferred over a copy.
+     */
+    Optional<Found> find(FileIdentity identity, long minSize) {
+        if (identity.fingerprintBytes() == 0) {
+            return Optional.empty(); // an empty file's fingerprint matches anything
+        }
+        Found copy = null;
+        for (Path sibling : siblings()) {
+            if (isCompressed(sibling)) {
+                continue;
+            }
+            try (FileChannel channel = FileChannel.open(sibling, StandardOpenOption.READ)) {
+                Map<String, Object> attributes = Files.readAttributes(sibling, "unix:dev,ino");
+                long device = (Long) attributes.get("dev");
+                long inode = (Long) attributes.get("ino");
+                if (channel.size() < minSize || !identity.sameContent(channel)) {
+                    continue;
+                }
+                Found found = new Found(sibling, device, inode);
+                if (identity.device() == device && identity.inode() == inode) {
+                    return Optional.of(found);
+                }
+                copy = found;
+            } catch (IOException e) {
+                // unreadable or gone meanwhile: not the one
+            }
+        }
+        return Optional.ofNullable(copy);
+    }
+
+    /**
+     * How many bytes after {@code offset} a gzip-compressed sibling holds for this identity, if there is one;
+     * compressed files cannot be followed, so those bytes are lost.
+     */
+    Optional<Long> bytesLostInCompressedCopy(FileIdentity identity, long offset) {
+        for (Path sibling : siblings()) {
+            if (!sibling.getFileName().toString().endsWith(".gz") || identity.fingerprintBytes() == 0) {
+                continue;
+            }
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(sibling))) {
+                if (identity.sameContent(in.readNBytes(identity.fingerprintBytes()))) {
+                    return Optional.of(Math.max(0, uncompressedSize(sibling) - offset));
+                }
+            } catch (IOException e) {
+                // not a readable gzip file: not the one
+            }
+        }
+        return Optional.empty();
+    }
+
+    private List<Path> siblings() {
+        List<Path> siblings = new ArrayList<>();
+        Path dir = path.getParent();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, glob)) {
+            for (Path file : files) {
+                if (!file.equals(path) && Files.isRegularFile(file)) {
+                    siblings.add(file);
+                }
+            }
+        } catch (IOException e) {
+            // directory unreadable: no siblings to offer
+        }
+        return siblings;
+    }
+
+    @Override
+    public String toString() {
+        return path.resolveSibling(glob).toString();
+    }
+
+    private static boolean isCompressed(Path file) {
+        String name = file.getFileName().toString();
+        return COMPRESSED.stream().anyMatch(name::endsWith);
+    }
+
+    /** gzip keeps the uncompressed size (mod 2^32) in its last four bytes, little-endian. */
+    private static long uncompressedSize(Path gzip) throws IOException {
+        try (RandomAccessFile file = new RandomAccessFile(gzip.toFile(), "r")) {
+            byte[] trailer = new byte[4];
+            file.seek(file.length() - 4);
+            file.readFully(trailer);
+            return ByteBuffer.wrap(trailer).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xFFFFFFFFL;
+        }
+    }
+}
