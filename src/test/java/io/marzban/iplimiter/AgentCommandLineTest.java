@@ -3,6 +3,7 @@ package io.marzban.iplimiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.RedisServer;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -70,7 +71,7 @@ class AgentCommandLineTest {
             Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
                     "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "0.2", "SHUTDOWN_TIMEOUT", "2",
                     "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1");
-            List<String> lines = AgentRouteTest.numberedLines(0, 400);
+            List<String> lines = AccessLines.numbered(0, 400);
             AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"));
             first.awaitOutput("at offset");
             Files.writeString(log, String.join("\n", lines.subList(0, 100)) + "\n", StandardOpenOption.APPEND);

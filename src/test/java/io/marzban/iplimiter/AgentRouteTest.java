@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import java.io.IOException;
@@ -20,7 +21,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -137,7 +137,7 @@ class AgentRouteTest {
 
     @Test
     void aRestartResumesWhereItStoppedWithNothingLostOrDoubled() throws Exception {
-        List<String> lines = numberedLines(0, 300);
+        List<String> lines = AccessLines.numbered(0, 300);
         try (RunningAgent first = RunningAgent.start(env("START_POSITION", "beginning"))) {
             append(lines.subList(0, 120));
             awaitEvents(120);
@@ -152,7 +152,7 @@ class AgentRouteTest {
 
     @Test
     void aHalfWrittenLineIsShippedOnceWhole() throws Exception {
-        String line = numberedLines(0, 1).get(0);
+        String line = AccessLines.numbered(0, 1).get(0);
         try (RunningAgent agent = RunningAgent.start(env())) {
             append(line.substring(0, 60));
             Thread.sleep(600); // several flush intervals pass while the line is incomplete
@@ -164,7 +164,7 @@ class AgentRouteTest {
 
     @Test
     void aRedisOutageDelaysEventsButLosesAndDoublesNone() throws Exception {
-        List<String> lines = numberedLines(0, 400);
+        List<String> lines = AccessLines.numbered(0, 400);
         try (RunningAgent agent = RunningAgent.start(env())) {
             append(lines.subList(0, 100));
             awaitEvents(100);
@@ -180,7 +180,7 @@ class AgentRouteTest {
 
     @Test
     void waitsForRedisAtStartWithoutSkippingAnything() throws Exception {
-        List<String> lines = numberedLines(0, 50);
+        List<String> lines = AccessLines.numbered(0, 50);
         append(lines);
         redis.stop();
         Thread redisComesBack = new Thread(() -> {
@@ -209,7 +209,7 @@ class AgentRouteTest {
                         + "              - bean:\n                  ref: batchWriter");
         assertTrue(!edited.equals(bundled), "the bundled route changed shape; update this test");
         Files.writeString(routes.resolve("agent.yaml"), edited);
-        List<String> lines = numberedLines(0, 10);
+        List<String> lines = AccessLines.numbered(0, 10);
         try (RunningAgent agent = RunningAgent.start(env("ROUTES_DIR", routes.toString()))) {
             append(lines);
             awaitEvents(10);
@@ -219,14 +219,6 @@ class AgentRouteTest {
     }
 
     // ---- helpers ----
-
-    static List<String> numberedLines(int from, int to) {
-        return IntStream.range(from, to).mapToObj(i -> String.format(
-                "2025/01/15 10:%02d:%02d.%06d from 10.%d.%d.%d:%d accepted tcp:www.example.com:443 "
-                        + "[VLESS TCP REALITY >> DIRECT] email: %d.user%d",
-                i / 3600 % 60, i / 60 % 60, i % 1_000_000, i / 65536 % 256, i / 256 % 256, i % 256, 1000 + i % 60000,
-                i % 800, i)).toList();
-    }
 
     private void append(List<String> lines) throws IOException {
         append(String.join("\n", lines) + "\n");

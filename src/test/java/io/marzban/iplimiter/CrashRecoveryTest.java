@@ -3,6 +3,7 @@ package io.marzban.iplimiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
@@ -29,7 +30,7 @@ class CrashRecoveryTest {
 
     @Test
     void killedWithSigkillWhileLinesKeepComingEveryEventArrivesExactlyOnce() throws Exception {
-        List<String> lines = AgentRouteTest.numberedLines(0, 4000);
+        List<String> lines = AccessLines.numbered(0, 4000);
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
             Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),

@@ -38,6 +38,7 @@ public record AgentSettings(
         long shutdownTimeoutMillis,
         long redisTimeoutMillis,
         String rotatedPattern,
+        long rotationQuietMillis,
         String routesDir) {
 
     private static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
@@ -65,6 +66,7 @@ public record AgentSettings(
                 read.seconds("SHUTDOWN_TIMEOUT", "10", 1, 600),
                 read.seconds("REDIS_TIMEOUT", "5", 0.1, 300),
                 read.glob("ROTATED_PATTERN"),
+                read.seconds("ROTATION_QUIET_PERIOD", "5", 0.1, 3600),
                 read.routesDir("ROUTES_DIR"));
     }
 
@@ -96,6 +98,7 @@ public record AgentSettings(
         properties.setProperty("maxLineBytes", Integer.toString(maxLineBytes));
         properties.setProperty("rotatedPattern", rotatedPattern != null ? rotatedPattern
                 : Path.of(accessLogPath).getFileName() + ".*");
+        properties.setProperty("rotationQuietMillis", Long.toString(rotationQuietMillis));
         properties.setProperty("batchSize", Integer.toString(batchSize));
         properties.setProperty("flushIntervalMillis", Long.toString(flushIntervalMillis));
         properties.setProperty("retryDelayPattern", retryDelayPattern());

@@ -25,6 +25,8 @@ public final class BatchWriter {
     private final byte[] queueKey;
     /** Set while an EXEC may have been applied without us seeing its reply (the connection broke). */
     private boolean outcomeUnknown;
+    /** The position this writer committed last; null until its first batch. */
+    private FilePosition lastCommitted;
 
     public BatchWriter(CentralRedis redis, RedisPositionStore positions, String queueKey) {
         this.redis = redis;
@@ -57,6 +59,12 @@ public final class BatchWriter {
                 throw new IllegalStateException("LPUSH to " + new String(queueKey, StandardCharsets.UTF_8)
                         + " failed: " + failure);
             }
+            if (previous.get() == null && lastCommitted != null) {
+                LOG.warn("The central Redis had lost the position of {} (restarted without its data?); events written "
+                        + "before may be gone from the queue too. Carrying on from offset {}, not replaying the file",
+                        position.path(), position.offset());
+            }
+            lastCommitted = position;
             LOG.debug("Wrote {} events; {} now at offset {} (queue length {})",
                     batch.size(), position.path(), position.offset(), pushed.get());
             return null;

@@ -25,9 +25,11 @@ import org.slf4j.LoggerFactory;
  * {@link LineSink}. Lines are cut only at {@code \n}: a half-written last line waits for its end. The sink is
  * called on this thread, so a sink that blocks (the shipper is behind) stops reading; the file is the buffer.
  *
- * <p>Rotation: a file truncated in place (copytruncate) is read again from its start; when the path points to
- * another file (rename + create, delete + recreate), the old file is drained until it has been quiet for
- * {@code rotationQuietMillis} (Xray keeps writing to it for a while), then the new one is read from its start.
+ * <p>Rotation. When the path leads to another file (rename + create, delete + recreate), the file being read is
+ * drained until it has been quiet for {@code rotationQuietMillis} (Xray keeps writing to it for a while), then
+ * the file written after it is read from its start: the one at the path, or a rotated sibling if more rotations
+ * happened meanwhile. When the file is truncated in place (copytruncate), what was not read yet is read from the
+ * copy first. A stored position whose file was rotated while the agent was stopped is found among the siblings.
  */
 public final class FileTailer implements Runnable {
 
@@ -55,20 +57,22 @@ public final class FileTailer implements Runnable {
     /** True while a file is open and positioned; false while waiting for one. */
     private volatile boolean following;
     private final AtomicLong linesTooLong = new AtomicLong();
+    private long lastLongLineWarningNanos;
 
+    // the file being read
     private FileChannel channel;
     private long device;
     private long inode;
     private FileIdentity identity;
+    /** A copy left by copytruncate: nobody writes to it, so there is no quiet period to wait for. */
+    private boolean readingCopy;
     /** Everything before this offset has been handed to the sink (or skipped). */
     private long offset;
     /** Inside a line longer than maxLineBytes: drop bytes up to its {@code \n}. */
     private boolean skippingLongLine;
     /** File size at the last read; -1 forces a read (after opening, or when a line must be offered again). */
-    private long sizeAtLastRead = -1;
+    private long sizeAtLastRead;
     private long lastGrowthNanos;
-    /** Reading a copy left by copytruncate: nobody writes to it, so there is no quiet period to wait for. */
-    private boolean readingCopy;
 
     public FileTailer(Path path, String startPosition, int maxLineBytes, long pollMillis, long rotationQuietMillis,
                       String rotatedPattern, PositionStore positions, LineSink sink) {
@@ -106,7 +110,7 @@ public final class FileTailer implements Runnable {
                     continue;
                 }
                 if (replacedAtPath() && (readingCopy || quietFor(rotationQuietMillis))) {
-                    switchToNewFile();
+                    moveToNextFile();
                     continue;
                 }
                 pause(pollMillis);
@@ -124,7 +128,7 @@ public final class FileTailer implements Runnable {
     private void openFirst() throws InterruptedException {
         Optional<FilePosition> stored;
         while (true) {
-            boolean appearedAfterStart = openWhenPresent();
+            boolean appearedAfterStart = openPathWhenPresent();
             stored = storedPosition();
             try {
                 offset = resumeOffset(stored, appearedAfterStart);
@@ -141,7 +145,6 @@ public final class FileTailer implements Runnable {
             // so that a crash before the first batch starts here again, rather than deciding anew
             savePosition(start);
         }
-        lastGrowthNanos = System.nanoTime();
         following = true;
     }
 
@@ -155,8 +158,7 @@ public final class FileTailer implements Runnable {
         }
         FilePosition position = stored.get();
         if (!position.file().matches(channel, device, inode)) {
-            return continueInRotatedFile(position.file(), position.offset(), "was rotated while the agent was stopped")
-                    ? position.offset() : 0;
+            return resumeInRotatedFile(position) ? position.offset() : 0;
         }
         if (position.offset() > size) {
             LOG.warn("The stored position of {} (offset {}) is past the end of the file ({} bytes); continuing "
@@ -165,6 +167,29 @@ public final class FileTailer implements Runnable {
         }
         LOG.info("Resuming {} at offset {} of {} bytes", pathName, position.offset(), size);
         return position.offset();
+    }
+
+    /** The stored position's file was rotated while the agent was stopped: read on from it if it can be found. */
+    private boolean resumeInRotatedFile(FilePosition position) throws IOException {
+        String what = pathName + " was rotated while the agent was stopped";
+        Optional<RotatedFiles.Found> found = rotated.find(position.file(), position.offset());
+        if (found.isPresent()) {
+            LOG.info("{}; reading the rest of it from {} (offset {}), then the files written after it", what,
+                    found.get().path(), position.offset());
+            open(found.get(), position.file().inode() != found.get().inode());
+            return true;
+        }
+        Optional<Long> lost = rotated.bytesLostInCompressedCopy(position.file(), position.offset());
+        if (lost.isPresent()) {
+            (lost.get() > 0 ? LOG.atWarn() : LOG.atInfo()).log("{}; its rotated copy is compressed, so the {} bytes "
+                    + "after offset {} in it are lost; reading the current file from its start",
+                    what, lost.get(), position.offset());
+        } else {
+            LOG.warn("{}; the file read before is not among {} any more (deleted, or compressed), so whatever "
+                    + "followed offset {} in it is lost; reading the current file from its start",
+                    what, rotated, position.offset());
+        }
+        return false;
     }
 
     private Optional<FilePosition> storedPosition() throws InterruptedException {
@@ -212,7 +237,7 @@ public final class FileTailer implements Runnable {
     }
 
     /** Opens the file at the path, waiting until there is one; true if it did not exist at first. */
-    private boolean openWhenPresent() throws InterruptedException {
+    private boolean openPathWhenPresent() throws InterruptedException {
         String lastProblem = null;
         boolean wasMissing = false;
         while (running) {
@@ -224,11 +249,7 @@ public final class FileTailer implements Runnable {
                     opened.close(); // replaced while we opened it: try again
                     continue;
                 }
-                channel = opened;
-                device = (Long) after.get("dev");
-                inode = (Long) after.get("ino");
-                identity = FileIdentity.of(channel, device, inode);
-                skippingLongLine = false;
+                opened(opened, (Long) after.get("dev"), (Long) after.get("ino"), false);
                 if (lastProblem != null) {
                     LOG.info("{} is readable now", pathName);
                 }
@@ -245,6 +266,22 @@ public final class FileTailer implements Runnable {
             pause(pollMillis);
         }
         throw new InterruptedException("stopped while waiting for " + pathName);
+    }
+
+    private void open(RotatedFiles.Found file, boolean copy) throws IOException {
+        closeChannel();
+        opened(FileChannel.open(file.path(), StandardOpenOption.READ), file.device(), file.inode(), copy);
+    }
+
+    private void opened(FileChannel opened, long openedDevice, long openedInode, boolean copy) throws IOException {
+        channel = opened;
+        device = openedDevice;
+        inode = openedInode;
+        identity = FileIdentity.of(channel, device, inode);
+        readingCopy = copy;
+        skippingLongLine = false;
+        sizeAtLastRead = -1;
+        lastGrowthNanos = System.nanoTime();
     }
 
     private static String logOnce(String lastProblem, String problem) {
@@ -329,8 +366,14 @@ public final class FileTailer implements Runnable {
     }
 
     private void countLongLine(long at) {
-        linesTooLong.incrementAndGet();
-        LOG.warn("Skipping a line of more than {} bytes at offset {} of {} (MAX_LINE_BYTES)", maxLineBytes, at, pathName);
+        long count = linesTooLong.incrementAndGet();
+        long now = System.nanoTime();
+        if (count == 1 || now - lastLongLineWarningNanos >= TimeUnit.MINUTES.toNanos(1)) {
+            // at most one line a minute: a file of garbage must not flood the log
+            LOG.warn("Skipping a line of more than {} bytes at offset {} of {} (MAX_LINE_BYTES; {} such lines so far)",
+                    maxLineBytes, at, pathName, count);
+            lastLongLineWarningNanos = now;
+        }
     }
 
     /** Hands one line to the sink; false (and the line is offered again later) if the sink failed. */
@@ -353,14 +396,16 @@ public final class FileTailer implements Runnable {
     // ---- rotation ----
 
     /**
-     * The file at the path was truncated under us: what we had not read yet is only in the copy that
-     * copytruncate made, so read the rest from there first, then the file at the path from its start.
+     * The file was truncated under us: what we had not read yet is only in the copy that copytruncate made, so
+     * read the rest from there first (then the files written after it), else read the file again from its start.
      */
     private void afterTruncation(String what) throws IOException {
         long knownUnread = Math.max(0, sizeAtLastRead - offset);
         Optional<RotatedFiles.Found> copy = rotated.find(identity, offset + 1);
         if (copy.isPresent()) {
-            switchTo(copy.get(), identity, what, offset);
+            LOG.info("{} {}; reading the rest of it from {} (offset {}), then the files written after it", pathName,
+                    what, copy.get().path(), offset);
+            open(copy.get(), true);
             return;
         }
         if (knownUnread > 0) {
@@ -369,41 +414,8 @@ public final class FileTailer implements Runnable {
         } else {
             LOG.info("{} {}; reading it again from its start", pathName, what);
         }
-        restartFile();
-    }
-
-    /**
-     * Switches to the rotated sibling that holds {@code file}, to read on from {@code from}; false (with a warning
-     * saying what is lost) if it cannot be found or is compressed.
-     */
-    private boolean continueInRotatedFile(FileIdentity file, long from, String what) throws IOException {
-        Optional<RotatedFiles.Found> found = rotated.find(file, from);
-        if (found.isEmpty()) {
-            Optional<Long> lost = rotated.bytesLostInCompressedCopy(file, from);
-            if (lost.isPresent()) {
-                (lost.get() > 0 ? LOG.atWarn() : LOG.atInfo()).log("{} {}; its rotated copy is compressed, so the {} bytes "
-                        + "after offset {} in it are lost; reading the current file from its start",
-                        pathName, what, lost.get(), from);
-            } else {
-                LOG.warn("{} {}; the file read before is not among its rotated files ({}) any more (deleted, or "
-                        + "compressed), so whatever followed offset {} in it is lost; reading the current file from "
-                        + "its start", pathName, what, rotated, from);
-            }
-            return false;
-        }
-        switchTo(found.get(), file, what, from);
-        return true;
-    }
-
-    private void switchTo(RotatedFiles.Found sibling, FileIdentity file, String what, long from) throws IOException {
-        LOG.info("{} {}; reading the rest of it from {} (offset {}), then the current file", pathName, what,
-                sibling.path(), from);
-        closeChannel();
-        channel = FileChannel.open(sibling.path(), StandardOpenOption.READ);
-        device = sibling.device();
-        inode = sibling.inode();
+        offset = 0;
         identity = FileIdentity.of(channel, device, inode);
-        readingCopy = file.inode() != inode || file.device() != device;
         skippingLongLine = false;
         sizeAtLastRead = -1;
     }
@@ -422,27 +434,26 @@ public final class FileTailer implements Runnable {
         return System.nanoTime() - lastGrowthNanos >= TimeUnit.MILLISECONDS.toNanos(millis);
     }
 
-    private void switchToNewFile() throws InterruptedException {
-        LOG.info("{} was rotated; finished the old file at offset {}, now following the new one", pathName, offset);
-        switchToCurrentFile();
-    }
-
-    private void switchToCurrentFile() throws InterruptedException {
-        closeChannel();
-        readingCopy = false;
+    /** The file being read is finished: go on with the one written after it, which may itself be rotated already. */
+    private void moveToNextFile() throws InterruptedException {
+        Optional<RotatedFiles.Found> next = rotated.after(device, inode);
+        LOG.info("{} was rotated; finished the old file at offset {}; reading {} next", pathName, offset,
+                next.map(file -> file.path().toString()).orElse("the new file at the path"));
         following = false;
-        openWhenPresent();
+        try {
+            if (next.isPresent()) {
+                open(next.get(), false);
+            } else {
+                closeChannel();
+                openPathWhenPresent();
+            }
+        } catch (IOException e) {
+            LOG.warn("Cannot open {} ({}); reading the new file at the path instead", next.get().path(), e.toString());
+            closeChannel();
+            openPathWhenPresent();
+        }
         offset = 0;
-        sizeAtLastRead = -1;
-        lastGrowthNanos = System.nanoTime();
         following = true;
-    }
-
-    private void restartFile() throws IOException {
-        offset = 0;
-        sizeAtLastRead = -1;
-        skippingLongLine = false;
-        identity = FileIdentity.of(channel, device, inode);
     }
 
     private void closeChannel() {

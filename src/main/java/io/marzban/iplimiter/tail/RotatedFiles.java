@@ -11,10 +11,12 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -66,6 +68,51 @@ final class RotatedFiles {
             }
         }
         return Optional.ofNullable(copy);
+    }
+
+    /**
+     * The file written after the one with this device and inode: of the uncompressed siblings and the file at the
+     * path, the one last modified soonest after it. Rotation keeps modification times, and each copy or rename
+     * comes after the last write to the file before it, so this walks the files in the order they were written,
+     * however many rotations happened while the tailer was behind. Empty if that file is gone.
+     */
+    Optional<Found> after(long device, long inode) {
+        List<Path> files = new ArrayList<>(siblings());
+        files.add(path);
+        Long finishedModified = null;
+        List<Found> found = new ArrayList<>();
+        List<Long> modified = new ArrayList<>();
+        for (Path file : files) {
+            if (isCompressed(file)) {
+                continue;
+            }
+            try {
+                Map<String, Object> attributes = Files.readAttributes(file, "unix:dev,ino,lastModifiedTime");
+                long fileDevice = (Long) attributes.get("dev");
+                long fileInode = (Long) attributes.get("ino");
+                long fileModified = ((FileTime) attributes.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS);
+                if (fileDevice == device && fileInode == inode) {
+                    finishedModified = fileModified;
+                } else {
+                    found.add(new Found(file, fileDevice, fileInode));
+                    modified.add(fileModified);
+                }
+            } catch (IOException e) {
+                // gone meanwhile
+            }
+        }
+        if (finishedModified == null) {
+            return Optional.empty();
+        }
+        Found next = null;
+        long nextModified = Long.MAX_VALUE;
+        for (int i = 0; i < found.size(); i++) {
+            if (modified.get(i) >= finishedModified && modified.get(i) < nextModified) {
+                next = found.get(i);
+                nextModified = modified.get(i);
+            }
+        }
+        return Optional.ofNullable(next);
     }
 
     /**

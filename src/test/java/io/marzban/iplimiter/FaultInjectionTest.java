@@ -1,0 +1,328 @@
+package io.marzban.iplimiter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.support.AccessLines;
+import io.marzban.iplimiter.support.RedisServer;
+import io.marzban.iplimiter.support.Wait;
+import io.marzban.iplimiter.support.XrayWriter;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/**
+ * Rotation, outages and hostile files, each while lines keep coming, against a real redis-server. Every test
+ * ends by comparing the events in Redis with the lines written: one lost or doubled event fails it.
+ */
+class FaultInjectionTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(90);
+    private static final String QUEUE = "node_logs_queue";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private RedisServer redis;
+    private Path log;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
+        log = Files.createFile(dir.resolve("access.log"));
+    }
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        redis.close();
+    }
+
+    private Map<String, String> env(String... pairs) {
+        Map<String, String> env = new HashMap<>(Map.of(
+                "NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(), "ACCESS_LOG_PATH", log.toString(),
+                "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1", "ROTATION_QUIET_PERIOD", "1",
+                "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1"));
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return env;
+    }
+
+    // ---- rotation while lines keep coming ----
+
+    @Test
+    void copytruncateWhileLinesKeepComing() throws Exception {
+        try (XrayWriter xray = new XrayWriter(log, true, 1); RunningAgent agent = RunningAgent.start(env())) {
+            for (int rotation = 1; rotation <= 3; rotation++) {
+                Thread.sleep(400);
+                int n = rotation;
+                xray.between(() -> copyTruncate(n)); // logrotate copies, then truncates in place
+            }
+            Thread.sleep(400);
+            xray.close();
+            assertExactlyOnce(xray.written());
+        }
+    }
+
+    @Test
+    void truncationByAWriterThatKeepsItsOffsetLeavesANulGap() throws Exception {
+        try (XrayWriter xray = new XrayWriter(log, false, 1); RunningAgent agent = RunningAgent.start(env())) {
+            Thread.sleep(400);
+            xray.between(() -> copyTruncate(1)); // the writer goes on at its old offset: NULs up to there
+            Thread.sleep(400);
+            xray.close();
+            assertExactlyOnce(xray.written());
+        }
+    }
+
+    @Test
+    void renameAndCreateWhileLinesKeepComingIntoBothFiles() throws Exception {
+        try (XrayWriter xray = new XrayWriter(log, true, 1); RunningAgent agent = RunningAgent.start(env())) {
+            for (int rotation = 1; rotation <= 2; rotation++) {
+                Thread.sleep(400);
+                Path rotated = dir.resolve("access.log." + rotation);
+                xray.between(() -> Files.move(log, rotated));
+                Thread.sleep(300); // Xray keeps writing into the renamed file for a while
+                xray.reopen();
+            }
+            Thread.sleep(400);
+            xray.close();
+            assertExactlyOnce(xray.written());
+        }
+    }
+
+    @Test
+    void deletedAndRecreatedAfterAWhileWithoutTheFile() throws Exception {
+        try (XrayWriter xray = new XrayWriter(log, true, 1); RunningAgent agent = RunningAgent.start(env())) {
+            Thread.sleep(400);
+            xray.delete();
+            Thread.sleep(1500); // no file at the path for a while
+            xray.reopen();
+            Thread.sleep(400);
+            xray.close();
+            assertExactlyOnce(xray.written());
+        }
+    }
+
+    @Test
+    void aFileMissingAtStartIsReadWholeWhenItAppears() throws Exception {
+        Files.delete(log);
+        try (RunningAgentInBackground agent = new RunningAgentInBackground(env("START_POSITION", "end"))) {
+            Thread.sleep(1000);
+            try (XrayWriter xray = new XrayWriter(log, true, 1)) {
+                Thread.sleep(500);
+                xray.close();
+                assertExactlyOnce(xray.written());
+            }
+        }
+    }
+
+    // ---- rotation while the agent is down ----
+
+    @Test
+    void renamedWhileTheAgentIsDown() throws Exception {
+        try (XrayWriter xray = new XrayWriter(log, true, 1)) {
+            try (RunningAgent first = RunningAgent.start(env())) {
+                Thread.sleep(400);
+            }
+            xray.between(() -> Files.move(log, dir.resolve("access.log.1")));
+            Thread.sleep(200);
+            xray.reopen();
+            Thread.sleep(200);
+            try (RunningAgent second = RunningAgent.start(env())) {
+                Thread.sleep(400);
+                xray.close();
+                assertExactlyOnce(xray.written());
+            }
+        }
+    }
+
+    @Test
+    void copytruncatedWhileTheAgentIsDown() throws Exception {
+        try (XrayWriter xray = new XrayWriter(log, true, 1)) {
+            try (RunningAgent first = RunningAgent.start(env())) {
+                Thread.sleep(400);
+            }
+            Thread.sleep(200);
+            xray.between(() -> copyTruncate(1));
+            Thread.sleep(200);
+            try (RunningAgent second = RunningAgent.start(env())) {
+                Thread.sleep(400);
+                xray.close();
+                assertExactlyOnce(xray.written());
+            }
+        }
+    }
+
+    // ---- Redis ----
+
+    @Test
+    void aLongRedisOutageWhileTheFileGrowsByHundredsOfThousandsOfLines() throws Exception {
+        List<String> lines = AccessLines.numbered(0, 200_000);
+        try (RunningAgent agent = RunningAgent.start(env())) {
+            append(lines.subList(0, 1000));
+            Wait.until("the first events", LIMIT, () -> queueLength() == 1000);
+            redis.stop();
+            for (int i = 1000; i < lines.size(); i += 10_000) {
+                append(lines.subList(i, Math.min(i + 10_000, lines.size()))); // the file is the buffer meanwhile
+            }
+            Thread.sleep(1000);
+            redis.start();
+            assertExactlyOnce(lines);
+        }
+    }
+
+    @Test
+    void aCentralRedisThatRestartsEmptyIsNotRefilledFromTheWholeFile() throws Exception {
+        List<String> lines = AccessLines.numbered(0, 150);
+        try (RunningAgent agent = RunningAgent.start(env())) {
+            append(lines.subList(0, 100));
+            Wait.until("100 events", LIMIT, () -> queueLength() == 100);
+            redis.stop();
+            redis.startEmpty(); // the central Redis lost its data
+            append(lines.subList(100, 150));
+            assertExactlyOnce(lines.subList(100, 150));
+        }
+    }
+
+    @Test
+    void aCorruptStoredPositionIsReportedAndStartPositionDecides() throws Exception {
+        List<String> lines = AccessLines.numbered(0, 20);
+        append(lines);
+        try (Jedis jedis = redis.client()) {
+            jedis.set("marzban_ip_limiter:position:node-1:" + log, "{not json");
+        }
+        try (RunningAgent agent = RunningAgent.start(env())) {
+            assertExactlyOnce(lines);
+        }
+    }
+
+    // ---- hostile files ----
+
+    @Test
+    void garbageAmongTheLinesIsSkippedAndEveryValidLineArrivesOnce() throws Exception {
+        Random random = new Random(7);
+        List<String> valid = new ArrayList<>();
+        try (RunningAgent agent = RunningAgent.start(env("MAX_LINE_BYTES", "4096"))) {
+            for (int i = 0; i < 300; i++) {
+                byte[] garbage = new byte[random.nextInt(20_000)];
+                random.nextBytes(garbage); // binary: NULs, invalid UTF-8, stray \r and \n
+                String line = AccessLines.numbered(i);
+                valid.add(line);
+                appendBytes(garbage);
+                appendBytes(("\n" + (i % 3 == 0 ? "\r\n\n" : "") + line + (i % 2 == 0 ? "\r\n" : "\n"))
+                        .getBytes(StandardCharsets.UTF_8));
+            }
+            assertExactlyOnce(valid);
+        }
+    }
+
+    @Test
+    void aGigabyteOfNulsAndGarbageDoesNotStopTheAgent() throws Exception {
+        try (RunningAgent agent = RunningAgent.start(env())) {
+            try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
+                file.setLength(1L << 30); // a sparse GiB of NULs, as a truncation hole can leave
+            }
+            byte[] garbage = new byte[8 << 20];
+            new Random(3).nextBytes(garbage);
+            appendBytes(garbage);
+            appendBytes(new byte[] {'\n'}); // ends the last garbage line
+            List<String> lines = AccessLines.numbered(0, 10);
+            append(lines);
+            assertExactlyOnce(lines);
+        }
+    }
+
+    // ---- helpers ----
+
+    /** The events in Redis are exactly {@code expected}, in order; waits for them first. */
+    private void assertExactlyOnce(List<String> expected) throws Exception {
+        try {
+            Wait.until(expected.size() + " events", LIMIT, () -> queueLength() >= expected.size());
+        } catch (AssertionError e) {
+            // fall through to the comparison, which says what is missing
+        }
+        Thread.sleep(300); // anything doubled would arrive now
+        List<String> shipped = new ArrayList<>();
+        for (String element : redis.queue(QUEUE)) {
+            shipped.add(JSON.readTree(element).get("raw_line").asText());
+        }
+        if (!shipped.equals(expected)) {
+            Set<String> seen = new HashSet<>();
+            long doubled = shipped.stream().filter(line -> !seen.add(line)).count();
+            long lost = expected.stream().filter(line -> !seen.contains(line)).count();
+            fail("expected " + expected.size() + " events, Redis has " + shipped.size() + ": " + lost + " lost, "
+                    + doubled + " doubled" + (lost == 0 && doubled == 0 ? ", out of order" : ""));
+        }
+        assertEquals(expected, shipped);
+    }
+
+    private long queueLength() {
+        try (Jedis jedis = redis.client()) {
+            return jedis.llen(QUEUE);
+        } catch (RuntimeException e) {
+            return -1; // Redis is down right now
+        }
+    }
+
+    private void copyTruncate(int n) throws IOException {
+        Files.copy(log, dir.resolve("access.log." + n));
+        try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
+            file.setLength(0);
+        }
+    }
+
+    private void append(List<String> lines) throws IOException {
+        appendBytes((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private void appendBytes(byte[] bytes) throws IOException {
+        Files.write(log, bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    /** An agent started on another thread, for a start that waits (for the file) longer than the test. */
+    private static final class RunningAgentInBackground implements AutoCloseable {
+        private final Thread starter;
+        private volatile RunningAgent agent;
+
+        RunningAgentInBackground(Map<String, String> env) {
+            starter = new Thread(() -> {
+                try {
+                    agent = RunningAgent.start(env);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } catch (AssertionError e) {
+                    throw new UncheckedIOException(new IOException(e.getMessage()));
+                }
+            });
+            starter.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            starter.join();
+            if (agent != null) {
+                agent.close();
+            }
+        }
+    }
+}
