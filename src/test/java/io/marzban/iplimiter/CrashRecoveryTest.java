@@ -1,12 +1,14 @@
 package io.marzban.iplimiter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
+import io.marzban.iplimiter.support.XrayWriter;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -80,5 +82,68 @@ class CrashRecoveryTest {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    @Test
+    void killedWithSigkillWhileRetryingAgainstARedisThatIsDown() throws Exception {
+        List<String> lines = AccessLines.numbered(0, 2000);
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            Path log = Files.createFile(dir.resolve("access.log"));
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+                    "ACCESS_LOG_PATH", log.toString(), "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1",
+                    "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1");
+            AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"));
+            first.awaitOutput("at offset");
+            append(log, lines.subList(0, 1000));
+            Wait.until("1000 events", Duration.ofSeconds(60), () -> redis.queue("node_logs_queue").size() == 1000);
+            redis.stop();
+            append(log, lines.subList(1000, 2000));
+            first.awaitOutput("Failed delivery");
+            first.kill(); // mid-retry
+            redis.start();
+
+            AgentProcess second = AgentProcess.start(env, dir.resolve("second.out"));
+            Wait.until("all events", Duration.ofSeconds(60), () -> redis.queue("node_logs_queue").size() >= 2000);
+            assertEquals(0, second.terminate(), second.outputText());
+            assertEquals(lines, redis.queue("node_logs_queue").stream().map(CrashRecoveryTest::rawLine).toList());
+        }
+    }
+
+    @Test
+    void killedWithSigkillInTheMiddleOfARenameRotation() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            Path log = Files.createFile(dir.resolve("access.log"));
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+                    "ACCESS_LOG_PATH", log.toString(), "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1",
+                    "ROTATION_QUIET_PERIOD", "2");
+            List<String> written;
+            try (XrayWriter xray = new XrayWriter(log, true, 1)) {
+                AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"));
+                first.awaitOutput("at offset");
+                Thread.sleep(500);
+                xray.between(() -> Files.move(log, dir.resolve("access.log.1")));
+                Thread.sleep(300); // Xray still writes into the renamed file; the agent is draining it
+                xray.reopen();
+                Thread.sleep(300);
+                first.kill(); // before it has moved on to the new file
+                Thread.sleep(300);
+
+                AgentProcess second = AgentProcess.start(env, dir.resolve("second.out"));
+                second.awaitOutput("at offset");
+                Thread.sleep(500);
+                xray.close();
+                written = xray.written();
+                Wait.until("all events", Duration.ofSeconds(60),
+                        () -> redis.queue("node_logs_queue").size() >= written.size());
+                assertEquals(0, second.terminate(), second.outputText());
+                assertTrue(second.outputText().contains("reading the rest of it from " + dir.resolve("access.log.1")),
+                        second.outputText());
+            }
+            assertEquals(written, redis.queue("node_logs_queue").stream().map(CrashRecoveryTest::rawLine).toList());
+        }
+    }
+
+    private static void append(Path log, List<String> lines) throws IOException {
+        Files.write(log, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
     }
 }
