@@ -11,6 +11,8 @@ import io.marzban.iplimiter.ship.BatchQueue;
 import io.marzban.iplimiter.ship.BatchWriter;
 import java.time.Clock;
 import java.time.Duration;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
 import org.slf4j.Logger;
@@ -95,6 +97,8 @@ public final class Agent {
         main.setOverrideProperties(settings.toProperties());
         // {{batchSize}} would otherwise be read from a raw BATCH_SIZE variable, skipping validation
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");
+        // the route's and the tailer's counters share one registry
+        main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, new SimpleMeterRegistry());
         main.bind("accessLineParser", new AccessLineParser(settings.nodeId(), settings.nodeName(),
                 settings.logTimezone(), clock));
         main.bind("positionStore", positions);

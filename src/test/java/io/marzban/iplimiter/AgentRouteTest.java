@@ -94,6 +94,7 @@ class AgentRouteTest {
             "2025/03/01 18:05:01 from 127.0.0.1:51000 accepted tcp:127.0.0.1:0 [api -> api]",
             "2025/03/01 18:05:02 from DNS accepted udp:1.1.1.1:53 [dns-out]");
         List<String> malformed = List.of("garbage accepted nonsense");
+        String tooLong = "2025/03/01 18:07:00 from 198.51.100.1:1 accepted tcp:x:443 email: " + "x".repeat(70_000);
 
         try (RunningAgent agent = RunningAgent.start(env())) {
             List<String> skipped = new ArrayList<>(notAccepted);
@@ -110,12 +111,14 @@ class AgentRouteTest {
             for (String line : lines.subList(10, lines.size())) {
                 append(line + "\n"); // the rest one write per line, as Xray writes
             }
+            append(tooLong + "\n");
             awaitEvents(events.size());
             Wait.until("every line counted", LIMIT, () -> agent.skipped("malformed") >= 1);
 
             assertEquals(notAccepted.size(), agent.skipped("not_accepted"));
             assertEquals(noEmail.size(), agent.skipped("no_email"));
             assertEquals(malformed.size(), agent.skipped("malformed"));
+            Wait.until("the long line counted", LIMIT, () -> agent.skipped("too_long") == 1);
         }
 
         List<String> elements = redis.queue(QUEUE);

@@ -4,7 +4,9 @@ import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.support.Wait;
 import io.marzban.iplimiter.tail.TailConsumer;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.search.Search;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -62,8 +64,13 @@ final class RunningAgent implements AutoCloseable {
     double skipped(String reason) {
         MeterRegistry registry = main.getCamelContext().getRegistry()
                 .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
-        Counter counter = registry.find("marzban_lines_skipped").tag("reason", reason).counter();
-        return counter == null ? 0 : counter.count();
+        Search search = registry.find("marzban_lines_skipped").tag("reason", reason);
+        Counter counter = search.counter();
+        if (counter != null) {
+            return counter.count();
+        }
+        FunctionCounter counted = search.functionCounter(); // lines the tailer skipped before they became exchanges
+        return counted == null ? 0 : counted.count();
     }
 
     /** Graceful stop, as on SIGTERM. */

@@ -1,11 +1,14 @@
 package io.marzban.iplimiter.tail;
 
 import io.marzban.iplimiter.position.FilePosition;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.support.DefaultConsumer;
 
 /**
@@ -19,6 +22,8 @@ public final class TailConsumer extends DefaultConsumer {
 
     private final TailEndpoint endpoint;
     private FileTailer tailer;
+    /** Counted by tailers of earlier starts of this consumer (a route can be stopped and started). */
+    private long linesTooLongBefore;
     private ExecutorService thread;
 
     TailConsumer(TailEndpoint endpoint, Processor processor) {
@@ -29,6 +34,14 @@ public final class TailConsumer extends DefaultConsumer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
+        MeterRegistry meters = getEndpoint().getCamelContext().getRegistry()
+                .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
+        if (meters != null) {
+            // counted here, beside the route's own skip reasons, because such a line never becomes an exchange
+            FunctionCounter.builder("marzban_lines_skipped", this, TailConsumer::linesTooLong)
+                    .tag("reason", "too_long")
+                    .register(meters);
+        }
         tailer = new FileTailer(Path.of(endpoint.getPath()), endpoint.getStartPosition(), endpoint.getMaxLineBytes(),
                 endpoint.getPollDelay(), endpoint.getRotationQuietPeriod(), endpoint.getRotatedPattern(),
                 endpoint.getPositionStore(), this::send);
@@ -57,6 +70,7 @@ public final class TailConsumer extends DefaultConsumer {
         if (tailer != null) {
             stopReading();
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(thread);
+            linesTooLongBefore += tailer.linesTooLong();
             tailer = null;
         }
         super.doStop();
@@ -68,9 +82,10 @@ public final class TailConsumer extends DefaultConsumer {
         return current != null && current.isFollowing();
     }
 
+    /** Lines skipped as longer than maxLineBytes since this consumer was created. */
     public long linesTooLong() {
         FileTailer current = tailer;
-        return current == null ? 0 : current.linesTooLong();
+        return linesTooLongBefore + (current == null ? 0 : current.linesTooLong());
     }
 
     private void send(String line, FilePosition endOfLine) throws Exception {
