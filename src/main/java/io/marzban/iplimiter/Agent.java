@@ -25,12 +25,12 @@ public final class Agent {
     /** Completed batches waiting for the writer; a full queue pauses reading. */
     private static final int QUEUED_BATCHES = 4;
 
-    private Agent() {
-    }
-
     /** Set once Camel Main exists; a signal that comes earlier is remembered in {@link #stopRequested}. */
     private static volatile Main running;
     private static volatile boolean stopRequested;
+
+    private Agent() {
+    }
 
     public static void main(String[] args) throws Exception {
         // Stop through Camel Main ourselves so that a signal ends in exit code 0 after the graceful stop.

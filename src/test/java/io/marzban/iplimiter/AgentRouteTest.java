@@ -243,8 +243,8 @@ class AgentRouteTest {
         return events;
     }
 
-    private List<String> shippedRawLines() throws IOException {
-        return shipped().stream().map(event -> event.get("raw_line").asText()).toList();
+    private List<String> shippedRawLines() {
+        return redis.rawLines(QUEUE);
     }
 
     private static String epochSeconds(String localTime) {

@@ -3,7 +3,6 @@ package io.marzban.iplimiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.RedisServer;
@@ -24,8 +23,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** kill -9 while lines keep coming: after restarts every event is in Redis exactly once, in file order. */
 class CrashRecoveryTest {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
@@ -55,7 +52,7 @@ class CrashRecoveryTest {
                     () -> redis.queue("node_logs_queue").size() >= lines.size());
             assertEquals(0, last.terminate(), last.outputText());
 
-            List<String> shipped = redis.queue("node_logs_queue").stream().map(CrashRecoveryTest::rawLine).toList();
+            List<String> shipped = redis.rawLines("node_logs_queue");
             assertEquals(lines.size(), shipped.size(), "events in Redis");
             assertEquals(lines, shipped);
         }
@@ -76,13 +73,6 @@ class CrashRecoveryTest {
         }
     }
 
-    private static String rawLine(String event) {
-        try {
-            return JSON.readTree(event).get("raw_line").asText();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     @Test
     void killedWithSigkillWhileRetryingAgainstARedisThatIsDown() throws Exception {
@@ -105,7 +95,7 @@ class CrashRecoveryTest {
             AgentProcess second = AgentProcess.start(env, dir.resolve("second.out"));
             Wait.until("all events", Duration.ofSeconds(60), () -> redis.queue("node_logs_queue").size() >= 2000);
             assertEquals(0, second.terminate(), second.outputText());
-            assertEquals(lines, redis.queue("node_logs_queue").stream().map(CrashRecoveryTest::rawLine).toList());
+            assertEquals(lines, redis.rawLines("node_logs_queue"));
         }
     }
 
@@ -139,7 +129,7 @@ class CrashRecoveryTest {
                 assertTrue(second.outputText().contains("reading the rest of it from " + dir.resolve("access.log.1")),
                         second.outputText());
             }
-            assertEquals(written, redis.queue("node_logs_queue").stream().map(CrashRecoveryTest::rawLine).toList());
+            assertEquals(written, redis.rawLines("node_logs_queue"));
         }
     }
 

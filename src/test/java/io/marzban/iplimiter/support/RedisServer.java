@@ -1,5 +1,6 @@
 package io.marzban.iplimiter.support;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -13,6 +14,8 @@ import redis.clients.jedis.Jedis;
  * so that {@link #stop()} and {@link #start()} behave like an outage; {@link #startEmpty()} is a Redis that lost it.
  */
 public final class RedisServer implements AutoCloseable {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir;
     private final int port;
@@ -73,6 +76,19 @@ public final class RedisServer implements AutoCloseable {
             java.util.Collections.reverse(newestFirst);
             return newestFirst;
         }
+    }
+
+    /** The {@code raw_line} of each event in the queue, in file order. */
+    public List<String> rawLines(String key) {
+        List<String> lines = new java.util.ArrayList<>();
+        for (String event : queue(key)) {
+            try {
+                lines.add(JSON.readTree(event).get("raw_line").asText());
+            } catch (IOException e) {
+                throw new AssertionError("not a JSON event: " + event, e);
+            }
+        }
+        return lines;
     }
 
     private boolean answers() {
