@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -73,6 +74,8 @@ public final class FileTailer implements Runnable {
     /** File size at the last read; -1 forces a read (after opening, or when a line must be offered again). */
     private long sizeAtLastRead;
     private long lastGrowthNanos;
+    /** Modification time of the file being read when last seen at the path: orders it among rotated files. */
+    private long lastSeenModifiedNanos;
 
     public FileTailer(Path path, String startPosition, int maxLineBytes, long pollMillis, long rotationQuietMillis,
                       String rotatedPattern, PositionStore positions, LineSink sink) {
@@ -328,7 +331,9 @@ public final class FileTailer implements Runnable {
         while (running && offset < size) {
             buffer.clear();
             int read = channel.read(buffer, offset);
-            if (read <= 0) {
+            if (read <= 0 || !identity.matches(channel, device, inode)) {
+                // truncated (and maybe written again) while the sink held us up: what was read may be the new
+                // file's bytes, so drop it and let readNewLines recover the rest from the copy
                 return;
             }
             long base = offset;
@@ -409,8 +414,8 @@ public final class FileTailer implements Runnable {
             return;
         }
         if (knownUnread > 0) {
-            LOG.warn("{} {} before {} bytes of it were read, and no uncompressed copy of it is among {}: those bytes "
-                    + "are lost; reading the file again from its start", pathName, what, knownUnread, rotated);
+            LOG.warn("{} {} before at least {} bytes of it were read, and no uncompressed copy of it is among {}: "
+                    + "those bytes are lost; reading the file again from its start", pathName, what, knownUnread, rotated);
         } else {
             LOG.info("{} {}; reading it again from its start", pathName, what);
         }
@@ -423,8 +428,12 @@ public final class FileTailer implements Runnable {
     /** True when the path no longer leads to the file we have open. */
     private boolean replacedAtPath() {
         try {
-            Map<String, Object> current = Files.readAttributes(path, "unix:dev,ino");
-            return (Long) current.get("dev") != device || (Long) current.get("ino") != inode;
+            Map<String, Object> current = Files.readAttributes(path, "unix:dev,ino,lastModifiedTime");
+            if ((Long) current.get("dev") != device || (Long) current.get("ino") != inode) {
+                return true;
+            }
+            lastSeenModifiedNanos = ((FileTime) current.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS);
+            return false;
         } catch (IOException e) {
             return true; // deleted or unreadable: what is left of the open file still gets drained
         }
@@ -436,7 +445,7 @@ public final class FileTailer implements Runnable {
 
     /** The file being read is finished: go on with the one written after it, which may itself be rotated already. */
     private void moveToNextFile() throws InterruptedException {
-        Optional<RotatedFiles.Found> next = rotated.after(device, inode);
+        Optional<RotatedFiles.Found> next = rotated.after(device, inode, lastSeenModifiedNanos);
         LOG.info("{} was rotated; finished the old file at offset {}; reading {} next", pathName, offset,
                 next.map(file -> file.path().toString()).orElse("the new file at the path"));
         following = false;

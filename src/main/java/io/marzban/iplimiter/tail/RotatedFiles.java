@@ -43,9 +43,8 @@ final class RotatedFiles {
      * same inode (renamed) is preferred over a copy.
      */
     Optional<Found> find(FileIdentity identity, long minSize) {
-        if (identity.fingerprintBytes() == 0) {
-            return Optional.empty(); // an empty file's fingerprint matches anything
-        }
+        // a file recorded while still empty has no fingerprint: only its inode can tell it (a renamed file)
+        boolean byInodeOnly = identity.fingerprintBytes() == 0;
         Found copy = null;
         for (Path sibling : siblings()) {
             if (isCompressed(sibling)) {
@@ -55,11 +54,12 @@ final class RotatedFiles {
                 Map<String, Object> attributes = Files.readAttributes(sibling, "unix:dev,ino");
                 long device = (Long) attributes.get("dev");
                 long inode = (Long) attributes.get("ino");
-                if (channel.size() < minSize || !identity.sameContent(channel)) {
+                boolean sameInode = identity.device() == device && identity.inode() == inode;
+                if (channel.size() < minSize || (byInodeOnly ? !sameInode : !identity.sameContent(channel))) {
                     continue;
                 }
                 Found found = new Found(sibling, device, inode);
-                if (identity.device() == device && identity.inode() == inode) {
+                if (sameInode) {
                     return Optional.of(found);
                 }
                 copy = found;
@@ -74,9 +74,10 @@ final class RotatedFiles {
      * The file written after the one with this device and inode: of the uncompressed siblings and the file at the
      * path, the one last modified soonest after it. Rotation keeps modification times, and each copy or rename
      * comes after the last write to the file before it, so this walks the files in the order they were written,
-     * however many rotations happened while the tailer was behind. Empty if that file is gone.
+     * however many rotations happened while the tailer was behind. If the finished file is gone from the directory
+     * (compressed, deleted), {@code lastSeenModified} (when it was last seen at the path) stands in for its time.
      */
-    Optional<Found> after(long device, long inode) {
+    Optional<Found> after(long device, long inode, long lastSeenModified) {
         List<Path> files = new ArrayList<>(siblings());
         files.add(path);
         Long finishedModified = null;
@@ -102,7 +103,7 @@ final class RotatedFiles {
             }
         }
         if (finishedModified == null) {
-            return Optional.empty();
+            finishedModified = lastSeenModified;
         }
         Found next = null;
         long nextModified = Long.MAX_VALUE;

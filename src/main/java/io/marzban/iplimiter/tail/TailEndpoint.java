@@ -76,7 +76,7 @@ public final class TailEndpoint extends DefaultEndpoint {
         return rotationQuietPeriod;
     }
 
-    /** Milliseconds a rotated-away file must stay unchanged before the new file at the path is read. */
+    /** Milliseconds a rotated-away file must stay unchanged before the file written after it is read. */
     public void setRotationQuietPeriod(long rotationQuietPeriod) {
         this.rotationQuietPeriod = rotationQuietPeriod;
     }

@@ -43,6 +43,8 @@ class AgentSettingsTest {
         assertEquals(9876, settings.managementPort());
         assertEquals(65536, settings.maxLineBytes());
         assertEquals("classpath:routes/*.yaml", settings.routesIncludePattern());
+        assertEquals("access.log.*", settings.toProperties().getProperty("rotatedPattern"));
+        assertEquals("5000", settings.toProperties().getProperty("rotationQuietMillis"));
     }
 
     @Test
@@ -80,6 +82,9 @@ class AgentSettingsTest {
         "CENTRAL_REDIS_URL|redis://h o|CENTRAL_REDIS_URL is not a valid URL",
         "QUEUE_KEY|my queue|QUEUE_KEY='my queue' contains a space or control character; expected a name such as node_logs_queue",
         "ROUTES_DIR|/no/such/dir|ROUTES_DIR='/no/such/dir' is not a directory",
+        "ROTATED_PATTERN|access.log.[|ROTATED_PATTERN='access.log.[' is not a valid glob",
+        "ROTATED_PATTERN|old/access.log.*|ROTATED_PATTERN='old/access.log.*' contains a '/'",
+        "ROTATION_QUIET_PERIOD|0|ROTATION_QUIET_PERIOD=0 is out of range",
     })
     void rejectsABadValueWithOneLineNamingIt(String variable, String value, String expectedStart) {
         SettingsException error = assertThrows(SettingsException.class,

@@ -248,6 +248,48 @@ class FileTailerTest {
     }
 
     @Test
+    void aTruncationThatGrowsPastTheOffsetWhileTheSinkIsBlockedIsNotReadAsTheOldFile() throws Exception {
+        List<String> backlog = IntStream.range(0, 3000).mapToObj(i -> "old-" + i + "-" + "x".repeat(40)).toList();
+        List<String> fresh = IntStream.range(0, 6000).mapToObj(i -> "new-" + i + "-" + "y".repeat(40)).toList();
+        Path log = write("access.log", String.join("\n", backlog) + "\n");
+        CountDownLatch released = new CountDownLatch(1);
+        start(log, "beginning", null, (String line, FilePosition end) -> {
+            released.await();
+            record(line, end);
+        });
+        Thread.sleep(200);
+        Files.copy(log, dir.resolve("access.log.1"));
+        Files.writeString(log, String.join("\n", fresh) + "\n"); // truncated, then more than before
+        released.countDown();
+        awaitLines(9000);
+        List<String> expected = new ArrayList<>(backlog);
+        expected.addAll(fresh);
+        assertEquals(expected, lines);
+    }
+
+    @Test
+    void readsTheMiddleFileEvenWhenTheFinishedOneWasDeletedMeanwhile() throws Exception {
+        Path log = write("access.log", "a-1\na-2\n");
+        CountDownLatch released = new CountDownLatch(1);
+        start(log, "beginning", null, (String line, FilePosition end) -> {
+            released.await(); // behind while two rotations happen
+            record(line, end);
+        });
+        Thread.sleep(200);
+        Path first = dir.resolve("access.log.2");
+        Files.move(log, first);
+        Thread.sleep(20);
+        write("access.log", "b-1\n");
+        Files.move(log, dir.resolve("access.log.1"));
+        Thread.sleep(20);
+        write("access.log", "c-1\n");
+        Files.delete(first); // e.g. compressed away while the tailer still had it open
+        released.countDown();
+        awaitLines(4);
+        assertEquals(List.of("a-1", "a-2", "b-1", "c-1"), lines);
+    }
+
+    @Test
     void saysWhatIsLostWhenTheRotatedFileWasCompressedWhileStopped() throws Exception {
         Path log = write("access.log", "a\nb\n");
         FilePosition afterA = readFirstLineThenStop(log);
