@@ -83,7 +83,8 @@ public final class Agent {
     static Main create(AgentSettings settings, Clock clock) {
         LoggerFactory.getLogger(Agent.class).info("Node {} ({}): shipping {} to {} list {}", settings.nodeId(),
                 settings.nodeName(), settings.accessLogPath(), settings.centralRedis(), settings.queueKey());
-        CentralRedis redis = new CentralRedis(settings.centralRedis(), "marzban-ip-limiter-node:" + settings.nodeId(),
+        CentralRedis redis = new CentralRedis(settings.centralRedis(), settings.redisTls(),
+                "marzban-ip-limiter-node:" + settings.nodeId(),
                 (int) settings.redisTimeoutMillis());
         RedisPositionStore positions = new RedisPositionStore(redis, settings.nodeId());
         BatchQueue batchQueue = new BatchQueue(QUEUED_BATCHES);

@@ -22,6 +22,7 @@ public record AgentSettings(
         String nodeId,
         String nodeName,
         RedisEndpoint centralRedis,
+        RedisTls redisTls,
         String accessLogPath,
         int batchSize,
         long flushIntervalMillis,
@@ -46,10 +47,21 @@ public record AgentSettings(
     public static AgentSettings fromEnvironment(Map<String, String> env) {
         Reader read = new Reader(env);
         String nodeId = read.name("NODE_ID", null, "node-1");
+        Path passwordFile = read.file("CENTRAL_REDIS_PASSWORD_FILE");
+        RedisEndpoint centralRedis = RedisEndpoint.parse("CENTRAL_REDIS_URL", read.text("CENTRAL_REDIS_URL", null),
+                passwordFile != null);
+        if (passwordFile != null) {
+            if (centralRedis.password() != null) {
+                throw new SettingsException("CENTRAL_REDIS_PASSWORD_FILE is set and CENTRAL_REDIS_URL holds a password "
+                        + "too; keep the password in one place");
+            }
+            centralRedis = centralRedis.withPassword(read.secret("CENTRAL_REDIS_PASSWORD_FILE", passwordFile));
+        }
         return new AgentSettings(
                 nodeId,
                 read.text("NODE_NAME", nodeId),
-                RedisEndpoint.parse("CENTRAL_REDIS_URL", read.text("CENTRAL_REDIS_URL", null)),
+                centralRedis,
+                read.tls(centralRedis),
                 read.text("ACCESS_LOG_PATH", "/var/lib/marzban-node/access.log"),
                 (int) read.whole("BATCH_SIZE", 50, 1, 10_000),
                 read.seconds("FLUSH_INTERVAL", "3.0", 0.05, 3600),
@@ -113,6 +125,47 @@ public record AgentSettings(
         String optional(String name) {
             String value = env.get(name);
             return value == null || value.isBlank() ? null : value.trim();
+        }
+
+        /** A file that must exist and be readable, or null when the variable is not set. */
+        Path file(String name) {
+            String value = optional(name);
+            if (value == null) {
+                return null;
+            }
+            Path file = Path.of(value);
+            if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+                throw new SettingsException(name + "='" + value + "' is not a readable file");
+            }
+            return file;
+        }
+
+        /** A secret kept in a file (a Docker secret): its content without the trailing newline. */
+        String secret(String name, Path file) {
+            try {
+                String secret = Files.readString(file).stripTrailing();
+                if (secret.isEmpty()) {
+                    throw new SettingsException(name + "='" + file + "' is empty; expected the password");
+                }
+                return secret;
+            } catch (IOException e) {
+                throw new SettingsException(name + "='" + file + "' cannot be read: " + e.getMessage());
+            }
+        }
+
+        RedisTls tls(RedisEndpoint redis) {
+            Path ca = file("CENTRAL_REDIS_CA_FILE");
+            Path cert = file("CENTRAL_REDIS_CERT_FILE");
+            Path key = file("CENTRAL_REDIS_KEY_FILE");
+            boolean verifyHostName = "full".equals(oneOf("CENTRAL_REDIS_TLS_VERIFY", "full", Set.of("full", "ca")));
+            if (!redis.tls()) {
+                if (ca != null || cert != null || key != null) {
+                    throw new SettingsException("CENTRAL_REDIS_CA_FILE, CENTRAL_REDIS_CERT_FILE and "
+                            + "CENTRAL_REDIS_KEY_FILE only apply to a rediss:// CENTRAL_REDIS_URL");
+                }
+                return null;
+            }
+            return RedisTls.load(ca, cert, key, verifyHostName);
         }
 
         /** A glob for file names in the log's directory, or null for the default. */

@@ -11,7 +11,11 @@ import java.nio.charset.StandardCharsets;
  */
 public record RedisEndpoint(String host, int port, boolean tls, String user, String password, int database) {
 
-    static RedisEndpoint parse(String variable, String url) {
+    /**
+     * @param passwordInFile the password comes from CENTRAL_REDIS_PASSWORD_FILE: then {@code redis://name@host}
+     *                       names the user instead of being the legacy password-only form
+     */
+    static RedisEndpoint parse(String variable, String url, boolean passwordInFile) {
         String expected = "expected redis://[user:password@]host[:port][/db] or rediss://... "
                 + "(percent-encode / ? # @ in a password)";
         URI uri;
@@ -34,12 +38,14 @@ public record RedisEndpoint(String host, int port, boolean tls, String user, Str
         if (at >= 0) {
             String userInfo = authority.substring(0, at);
             int colon = userInfo.indexOf(':');
-            if (colon < 0) {
+            if (colon < 0 && passwordInFile) {
+                user = decode(userInfo);
+            } else if (colon < 0) {
                 // redis://secret@host is the common password-only form
                 password = decode(userInfo);
             } else {
                 user = colon == 0 ? null : decode(userInfo.substring(0, colon));
-                password = decode(userInfo.substring(colon + 1));
+                password = colon == userInfo.length() - 1 ? null : decode(userInfo.substring(colon + 1));
             }
         }
         // parsed by hand: java.net.URI leaves the host null for Docker names such as marzban_redis
@@ -77,6 +83,10 @@ public record RedisEndpoint(String host, int port, boolean tls, String user, Str
             }
         }
         return new RedisEndpoint(host, port, "rediss".equals(scheme), user, password, database);
+    }
+
+    RedisEndpoint withPassword(String secret) {
+        return new RedisEndpoint(host, port, tls, user, secret, database);
     }
 
     private static int parsePort(String text) {

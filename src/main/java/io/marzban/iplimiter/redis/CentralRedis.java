@@ -1,6 +1,7 @@
 package io.marzban.iplimiter.redis;
 
 import io.marzban.iplimiter.config.RedisEndpoint;
+import io.marzban.iplimiter.config.RedisTls;
 import java.io.Closeable;
 import java.util.function.Function;
 import javax.net.ssl.SSLParameters;
@@ -19,24 +20,28 @@ public final class CentralRedis implements Closeable {
     private final DefaultJedisClientConfig config;
     private Jedis connection;
 
-    public CentralRedis(RedisEndpoint endpoint, String clientName, int timeoutMillis) {
+    /** @param tls how to talk TLS to a {@code rediss://} endpoint; null for {@code redis://} */
+    public CentralRedis(RedisEndpoint endpoint, RedisTls tls, String clientName, int timeoutMillis) {
         this.endpoint = endpoint;
-        this.config = DefaultJedisClientConfig.builder()
+        DefaultJedisClientConfig.Builder config = DefaultJedisClientConfig.builder()
                 .user(endpoint.user())
                 .password(endpoint.password())
                 .database(endpoint.database())
-                .ssl(endpoint.tls())
-                .sslParameters(verifyHostName())
                 .clientName(clientName)
                 .connectionTimeoutMillis(timeoutMillis)
-                .socketTimeoutMillis(timeoutMillis)
-                .build();
+                .socketTimeoutMillis(timeoutMillis);
+        if (tls != null) {
+            config.ssl(true).sslSocketFactory(tls.socketFactory()).sslParameters(sslParameters(tls.verifyHostName()));
+        }
+        this.config = config.build();
     }
 
-    /** Over TLS the certificate must name the host we connect to (Jedis does not check that by default). */
-    private static SSLParameters verifyHostName() {
+    /** Unless told otherwise the certificate must name the host we connect to (Jedis does not check that). */
+    private static SSLParameters sslParameters(boolean verifyHostName) {
         SSLParameters parameters = new SSLParameters();
-        parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        if (verifyHostName) {
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+        }
         return parameters;
     }
 

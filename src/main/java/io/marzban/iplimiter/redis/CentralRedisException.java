@@ -1,11 +1,28 @@
 package io.marzban.iplimiter.redis;
 
 import io.marzban.iplimiter.config.RedisEndpoint;
+import javax.net.ssl.SSLException;
 
 /** A failed command against the central Redis, with a message that names the server but never its password. */
 public final class CentralRedisException extends RuntimeException {
 
     CentralRedisException(RedisEndpoint endpoint, Exception cause) {
-        super("central Redis " + endpoint + ": " + cause.getMessage(), null, false, false);
+        super("central Redis " + endpoint + ": " + describe(cause), null, false, false);
+    }
+
+    /** Jedis wraps a TLS failure several levels deep; the operator needs the innermost reason. */
+    private static String describe(Exception cause) {
+        for (Throwable t = cause; t != null; t = t.getCause()) {
+            if (t instanceof SSLException) {
+                Throwable root = t;
+                while (root.getCause() != null) {
+                    root = root.getCause();
+                }
+                return "TLS handshake failed: " + root.getMessage() + " (check CENTRAL_REDIS_CA_FILE, that the "
+                        + "certificate names the host in CENTRAL_REDIS_URL, and the client certificate if the "
+                        + "server asks for one)";
+            }
+        }
+        return cause.getMessage();
     }
 }

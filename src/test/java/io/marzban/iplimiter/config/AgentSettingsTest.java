@@ -102,6 +102,41 @@ class AgentSettingsTest {
     }
 
     @Test
+    void explainsEveryBadTlsOrPasswordSetting(@TempDir Path dir) throws Exception {
+        Path notPem = Files.writeString(dir.resolve("ca.crt"), "not a certificate");
+        Path pkcs1 = Files.writeString(dir.resolve("key.pem"), "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n-----END RSA PRIVATE KEY-----\n");
+        Path empty = Files.writeString(dir.resolve("password"), "\n");
+        String tls = "rediss://central.example.net:6380/0";
+        assertError("CENTRAL_REDIS_CA_FILE='" + notPem + "' is not a PEM certificate file",
+                env("CENTRAL_REDIS_URL", tls, "CENTRAL_REDIS_CA_FILE", notPem.toString()));
+        assertError("CENTRAL_REDIS_CA_FILE='/no/ca.crt' is not a readable file",
+                env("CENTRAL_REDIS_URL", tls, "CENTRAL_REDIS_CA_FILE", "/no/ca.crt"));
+        assertError("CENTRAL_REDIS_CERT_FILE and CENTRAL_REDIS_KEY_FILE go together",
+                env("CENTRAL_REDIS_URL", tls, "CENTRAL_REDIS_KEY_FILE", pkcs1.toString()));
+        assertError("CENTRAL_REDIS_CA_FILE, CENTRAL_REDIS_CERT_FILE and CENTRAL_REDIS_KEY_FILE only apply to a rediss://",
+                env("CENTRAL_REDIS_CA_FILE", pkcs1.toString()));
+        assertError("CENTRAL_REDIS_TLS_VERIFY='none' is not one of ca, full",
+                env("CENTRAL_REDIS_URL", tls, "CENTRAL_REDIS_TLS_VERIFY", "none"));
+        assertError("CENTRAL_REDIS_PASSWORD_FILE='" + empty + "' is empty",
+                env("CENTRAL_REDIS_PASSWORD_FILE", empty.toString()));
+        assertError("CENTRAL_REDIS_PASSWORD_FILE is set and CENTRAL_REDIS_URL holds a password too",
+                env("CENTRAL_REDIS_URL", "redis://:inline@h", "CENTRAL_REDIS_PASSWORD_FILE", pkcs1.toString()));
+    }
+
+    @Test
+    void withAPasswordFileTheUrlNamesTheUser(@TempDir Path dir) throws Exception {
+        Path password = Files.writeString(dir.resolve("password"), "from-file\n");
+        RedisEndpoint endpoint = AgentSettings.fromEnvironment(env("CENTRAL_REDIS_URL", "redis://node-1@h:6379/0",
+                "CENTRAL_REDIS_PASSWORD_FILE", password.toString())).centralRedis();
+        assertEquals(new RedisEndpoint("h", 6379, false, "node-1", "from-file", 0), endpoint);
+    }
+
+    private static void assertError(String expectedStart, Map<String, String> env) {
+        SettingsException error = assertThrows(SettingsException.class, () -> AgentSettings.fromEnvironment(env));
+        assertTrue(error.getMessage().startsWith(expectedStart), error.getMessage());
+    }
+
+    @Test
     void requiresNodeIdAndRedisUrl() {
         Map<String, String> none = new HashMap<>();
         assertEquals("NODE_ID is not set; it is required",

@@ -39,7 +39,8 @@ class BatchWriterTest {
     @BeforeEach
     void startRedis() throws Exception {
         redis = RedisServer.start(dir);
-        central = new CentralRedis(new RedisEndpoint("127.0.0.1", redis.port(), false, null, null, 0), "test", 300);
+        central = new CentralRedis(new RedisEndpoint("127.0.0.1", redis.port(), false, null, null, 0), null, "test",
+                300);
         positions = new RedisPositionStore(central, "node-1");
         writer = new BatchWriter(central, positions, QUEUE);
     }
@@ -66,7 +67,7 @@ class BatchWriterTest {
     void aBatchThatReachedRedisBeforeItsReplyWasLostIsNotWrittenAgain() throws Exception {
         try (ReplyDroppingProxy network = new ReplyDroppingProxy(redis.port());
              CentralRedis throughNetwork = new CentralRedis(
-                     new RedisEndpoint("127.0.0.1", network.port(), false, null, null, 0), "test", 300)) {
+                     new RedisEndpoint("127.0.0.1", network.port(), false, null, null, 0), null, "test", 300)) {
             BatchWriter remoteWriter = new BatchWriter(throughNetwork, positions, QUEUE);
             remoteWriter.write(batch(50, "e0"));
 

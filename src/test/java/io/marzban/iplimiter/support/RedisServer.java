@@ -19,23 +19,47 @@ public final class RedisServer implements AutoCloseable {
 
     private final Path dir;
     private final int port;
+    private final List<String> tlsOptions;
+    private final int tlsPort;
     private Process process;
 
-    private RedisServer(Path dir, int port) {
+    private RedisServer(Path dir, int port, int tlsPort, List<String> tlsOptions) {
         this.dir = dir;
         this.port = port;
+        this.tlsPort = tlsPort;
+        this.tlsOptions = tlsOptions;
     }
 
     public static RedisServer start(Path dir) throws Exception {
-        RedisServer server = new RedisServer(dir, freePort());
+        RedisServer server = new RedisServer(dir, freePort(), 0, List.of());
         server.start();
         return server;
     }
 
+    /** Also listens for TLS on {@link #tlsPort()} with this certificate; the plain port stays for the test. */
+    public static RedisServer startWithTls(Path dir, TestCertificates certificates, String serverName,
+                                           boolean requireClientCertificate) throws Exception {
+        int tlsPort = freePort();
+        RedisServer server = new RedisServer(dir, freePort(), tlsPort, List.of(
+                "--tls-port", Integer.toString(tlsPort),
+                "--tls-cert-file", certificates.cert(serverName).toString(),
+                "--tls-key-file", certificates.key(serverName).toString(),
+                "--tls-ca-cert-file", certificates.ca().toString(),
+                "--tls-auth-clients", requireClientCertificate ? "yes" : "no"));
+        server.start();
+        return server;
+    }
+
+    public int tlsPort() {
+        return tlsPort;
+    }
+
     public void start() throws Exception {
-        process = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "yes", "--appendfsync", "always",
-                "--dir", dir.toString())
+        List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always",
+                "--dir", dir.toString()));
+        command.addAll(tlsOptions);
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("redis.log").toFile())
                 .start();

@@ -1,0 +1,196 @@
+package io.marzban.iplimiter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.marzban.iplimiter.config.AgentSettings;
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.support.AccessLines;
+import io.marzban.iplimiter.support.AgentProcess;
+import io.marzban.iplimiter.support.RedisServer;
+import io.marzban.iplimiter.support.TestCertificates;
+import io.marzban.iplimiter.support.Wait;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+/** TLS, Redis ACLs and secrets, against real redis-server processes. */
+class SecurityTest {
+
+    /** What a node needs on the central Redis, and nothing more (docs/SECURITY.md). */
+    static final String NODE_ACL = "reset on >%s ~node_logs_queue ~marzban_ip_limiter:position:node-1:* "
+            + "resetchannels -@all +multi +exec +discard +lpush +get +set +del +ping +client|setname";
+
+    @TempDir
+    static Path certDir;
+    static TestCertificates certificates;
+
+    @TempDir
+    Path dir;
+
+    @BeforeAll
+    static void makeCertificates() throws Exception {
+        certificates = TestCertificates.create(certDir);
+    }
+
+    private Map<String, String> env(String url, String... pairs) throws Exception {
+        Path log = dir.resolve("access.log");
+        if (!Files.exists(log)) {
+            Files.createFile(log);
+        }
+        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", url,
+                "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "0.1", "START_POSITION", "beginning"));
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return env;
+    }
+
+    // ---- TLS ----
+
+    @Test
+    void shipsOverTlsToAServerSignedByTheConfiguredCa() throws Exception {
+        try (RedisServer redis = RedisServer.startWithTls(dir, certificates, "server", false)) {
+            List<String> lines = AccessLines.numbered(0, 20);
+            try (RunningAgent agent = RunningAgent.start(env("rediss://localhost:" + redis.tlsPort() + "/0",
+                    "CENTRAL_REDIS_CA_FILE", certificates.ca().toString()))) {
+                append(lines);
+                Wait.until("20 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 20);
+            }
+            assertEquals(lines, redis.rawLines("node_logs_queue"));
+        }
+    }
+
+    @Test
+    void refusesAServerWhoseCertificateIsNotTrusted() throws Exception {
+        try (RedisServer redis = RedisServer.startWithTls(dir, certificates, "server", false)) {
+            String error = connectionError(env("rediss://localhost:" + redis.tlsPort() + "/0"));
+            assertTrue(error.contains("TLS handshake failed: unable to find valid certification path"), error);
+            assertTrue(error.contains("check CENTRAL_REDIS_CA_FILE"), error);
+        }
+    }
+
+    @Test
+    void refusesACertificateForAnotherHostUnlessOnlyTheCaIsChecked() throws Exception {
+        try (RedisServer redis = RedisServer.startWithTls(dir, certificates, "other-host", false)) {
+            String url = "rediss://localhost:" + redis.tlsPort() + "/0";
+            String error = connectionError(env(url, "CENTRAL_REDIS_CA_FILE", certificates.ca().toString()));
+            assertTrue(error.contains("TLS handshake failed: No subject alternative DNS name matching localhost"), error);
+
+            assertEquals("PONG", ping(env(url, "CENTRAL_REDIS_CA_FILE", certificates.ca().toString(),
+                    "CENTRAL_REDIS_TLS_VERIFY", "ca")));
+        }
+    }
+
+    @Test
+    void mutualTlsNeedsTheClientCertificate() throws Exception {
+        try (RedisServer redis = RedisServer.startWithTls(dir, certificates, "server", true)) {
+            String url = "rediss://127.0.0.1:" + redis.tlsPort() + "/0";
+            String ca = certificates.ca().toString();
+            assertThrows(RuntimeException.class, () -> ping(env(url, "CENTRAL_REDIS_CA_FILE", ca)));
+
+            assertEquals("PONG", ping(env(url, "CENTRAL_REDIS_CA_FILE", ca,
+                    "CENTRAL_REDIS_CERT_FILE", certificates.cert("client").toString(),
+                    "CENTRAL_REDIS_KEY_FILE", certificates.key("client").toString())));
+        }
+    }
+
+    // ---- authentication and ACL ----
+
+    @Test
+    void aNodeUserWithTheMinimalAclShipsAndCannotReadAnythingElse() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            addNodeUser(redis, "node-secret");
+            try (Jedis admin = redis.client()) {
+                admin.set("other_node_data", "private");
+            }
+            Path passwordFile = Files.writeString(dir.resolve("password"), "node-secret\n");
+            List<String> lines = AccessLines.numbered(0, 30);
+            try (RunningAgent agent = RunningAgent.start(env("redis://node-1@127.0.0.1:" + redis.port() + "/0",
+                    "CENTRAL_REDIS_PASSWORD_FILE", passwordFile.toString()))) {
+                append(lines);
+                Wait.until("30 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 30);
+            }
+            assertEquals(lines, redis.rawLines("node_logs_queue"));
+
+            try (Jedis node = redis.client()) {
+                node.auth("node-1", "node-secret");
+                assertThrows(JedisDataException.class, () -> node.get("other_node_data"));
+                assertThrows(JedisDataException.class, () -> node.lrange("node_logs_queue", 0, -1));
+                assertThrows(JedisDataException.class, () -> node.get("marzban_ip_limiter:position:node-2:/x"));
+                assertThrows(JedisDataException.class, () -> node.keys("*"));
+            }
+        }
+    }
+
+    // ---- secrets never leak ----
+
+    @Test
+    void noOutputOfAFullRunContainsThePassword() throws Exception {
+        String secret = "Zq7-leak-canary-4Fh9";
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            addNodeUser(redis, secret);
+            String url = "redis://node-1:" + secret + "@127.0.0.1:" + redis.port() + "/0";
+            Map<String, String> env = env(url, "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.3", "REDIS_TIMEOUT", "1",
+                    "LOG_LEVEL", "DEBUG");
+            AgentProcess agent = AgentProcess.start(env, dir.resolve("run.out"));
+            agent.awaitOutput("at offset");
+            append(AccessLines.numbered(0, 10));
+            Wait.until("10 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 10);
+            redis.stop(); // failures, with their messages, while Redis is away
+            append(AccessLines.numbered(10, 20));
+            agent.awaitOutput("Failed delivery");
+            redis.start();
+            addNodeUser(redis, secret); // ACL users live in memory, not in the append-only file
+            Wait.until("20 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 20);
+            assertEquals(0, agent.terminate());
+
+            env.put("CENTRAL_REDIS_URL", "redis://node-1:" + secret + "x@127.0.0.1:" + redis.port() + "/0");
+            AgentProcess wrongPassword = AgentProcess.start(env, dir.resolve("wrong.out"));
+            wrongPassword.awaitOutput("WRONGPASS");
+            assertEquals(0, wrongPassword.terminate());
+
+            for (Path output : List.of(dir.resolve("run.out"), dir.resolve("wrong.out"))) {
+                String text = Files.readString(output);
+                assertFalse(text.contains(secret), "the password appears in " + output + ":\n" + text);
+                assertTrue(text.contains("node-1:***@127.0.0.1"), "the masked URL is shown instead");
+            }
+        }
+    }
+
+    // ---- helpers ----
+
+    private static void addNodeUser(RedisServer redis, String password) {
+        try (Jedis admin = redis.client()) {
+            admin.aclSetUser("node-1", String.format(NODE_ACL, password).split(" "));
+        }
+    }
+
+    private static String ping(Map<String, String> env) {
+        AgentSettings settings = AgentSettings.fromEnvironment(env);
+        try (CentralRedis redis = new CentralRedis(settings.centralRedis(), settings.redisTls(), "test", 5_000)) {
+            return redis.call(Jedis::ping);
+        }
+    }
+
+    private static String connectionError(Map<String, String> env) {
+        return assertThrows(RuntimeException.class, () -> ping(env)).getMessage();
+    }
+
+    private void append(List<String> lines) throws Exception {
+        Files.write(dir.resolve("access.log"), (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8),
+                StandardOpenOption.APPEND);
+    }
+}
