@@ -151,7 +151,7 @@ public final class AccessLineParser {
             return null;
         }
         String host = text.substring(hostStart, hostEnd);
-        return containsControl(host) ? null : host;
+        return containsControl(host) || host.indexOf('[') >= 0 || host.indexOf(']') >= 0 ? null : host;
     }
 
     private static boolean isPort(String text, int start, int end) {

@@ -144,6 +144,8 @@ class AccessLineParserTest {
             "2025/03/01 18:04:11 from [2001:db8::9]40112 accepted tcp:example.com:443 email: 17.maria",
             "2025/03/01 18:04:11 from tcp: accepted tcp:example.com:443 email: 17.maria",
             "2025/03/01 18:04:11 from DNS:x accepted tcp:example.com:443 email: 17.maria",
+            "2025/03/01 18:04:11 from [[]:1 accepted tcp:example.com:443 email: 17.maria", // found by the fuzz test
+            "2025/03/01 18:04:11 from a]b:1 accepted tcp:example.com:443 email: 17.maria",
     })
     void unreadableSourceIsMalformed(String line) {
         assertEquals(SkipReason.MALFORMED, parser.parse(line));
