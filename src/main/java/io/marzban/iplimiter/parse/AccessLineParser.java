@@ -151,7 +151,9 @@ public final class AccessLineParser {
             return null;
         }
         String host = text.substring(hostStart, hostEnd);
-        return containsControl(host) || host.indexOf('[') >= 0 || host.indexOf(']') >= 0 ? null : host;
+        boolean transportInside = host.startsWith("tcp:") || host.startsWith("udp:"); // only valid before '['
+        return containsControl(host) || host.indexOf('[') >= 0 || host.indexOf(']') >= 0 || transportInside
+                ? null : host;
     }
 
     private static boolean isPort(String text, int start, int end) {

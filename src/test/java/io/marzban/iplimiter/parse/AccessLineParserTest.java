@@ -146,6 +146,7 @@ class AccessLineParserTest {
             "2025/03/01 18:04:11 from DNS:x accepted tcp:example.com:443 email: 17.maria",
             "2025/03/01 18:04:11 from [[]:1 accepted tcp:example.com:443 email: 17.maria", // found by the fuzz test
             "2025/03/01 18:04:11 from a]b:1 accepted tcp:example.com:443 email: 17.maria",
+            "2025/03/01 18:04:11 [tcp:2001:db8::9]:40112 accepted tcp:example.com:443 email: 17.maria", // fuzz too
     })
     void unreadableSourceIsMalformed(String line) {
         assertEquals(SkipReason.MALFORMED, parser.parse(line));
