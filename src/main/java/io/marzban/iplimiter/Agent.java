@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.time.Duration;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
 import org.slf4j.Logger;
@@ -69,6 +70,10 @@ public final class Agent {
         }
     }
 
+    private static boolean isLoopback(String host) {
+        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
+    }
+
     private static String rootMessage(Throwable error) {
         StringBuilder message = new StringBuilder(String.valueOf(error.getMessage()));
         for (Throwable cause = error.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
@@ -95,6 +100,18 @@ public final class Agent {
                 .withRoutesIncludePattern(settings.routesIncludePattern())
                 .withShutdownTimeout((int) Math.max(1, settings.shutdownTimeoutMillis() / 1000))
                 .withShutdownNowOnTimeout(true);
+        HttpManagementServerConfigurationProperties management = main.configure().httpManagementServer()
+                .withEnabled(true)
+                .withHost(settings.managementHost())
+                .withPort(settings.managementPort())
+                .withHealthCheckEnabled(true);
+        if (settings.managementAuthFile() != null) {
+            management.withAuthenticationEnabled(true)
+                    .withBasicPropertiesFile(settings.managementAuthFile().toString());
+        } else if (!isLoopback(settings.managementHost())) {
+            LoggerFactory.getLogger(Agent.class).warn("The management server listens on {} without authentication; "
+                    + "set MANAGEMENT_AUTH_FILE, or keep MANAGEMENT_HOST on 127.0.0.1", settings.managementHost());
+        }
         main.setOverrideProperties(settings.toProperties());
         // {{batchSize}} would otherwise be read from a raw BATCH_SIZE variable, skipping validation
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
+import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import java.nio.file.Files;
@@ -33,7 +34,7 @@ class AgentCommandLineTest {
         "CENTRAL_REDIS_URL|http://x|CENTRAL_REDIS_URL has scheme 'http'",
     })
     void aBadSettingIsOneLineAndExitCode2(String variable, String value, String problem) throws Exception {
-        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", "redis://127.0.0.1:1/0",
+        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", "redis://127.0.0.1:1/0",
                 "ACCESS_LOG_PATH", dir.resolve("access.log").toString()));
         env.put(variable, value);
         AgentProcess agent = AgentProcess.start(env, dir.resolve("agent.out"));
@@ -48,7 +49,7 @@ class AgentCommandLineTest {
     void sigtermWritesThePartialBatchAndExits0() throws Exception {
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(),
                     "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "3600", "START_POSITION", "beginning");
             AgentProcess agent = AgentProcess.start(env, dir.resolve("agent.out"));
             Files.writeString(log, "2025/03/01 18:04:11.093528 from 198.51.100.23:40112 accepted "
@@ -65,7 +66,7 @@ class AgentCommandLineTest {
     void sigtermWhileRedisIsDownExitsWithoutCommittingAndTheNextStartShipsEverythingOnce() throws Exception {
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(),
                     "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "0.2", "SHUTDOWN_TIMEOUT", "2",
                     "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1");
             List<String> lines = AccessLines.numbered(0, 400);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marzban.iplimiter.support.AccessLines;
+import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import java.io.IOException;
@@ -52,7 +53,7 @@ class AgentRouteTest {
 
     private Map<String, String> env(String... pairs) {
         Map<String, String> env = new HashMap<>(Map.of(
-                "NODE_ID", "node-7", "NODE_NAME", "Frankfurt 7", "CENTRAL_REDIS_URL", redis.url(),
+                "NODE_ID", "node-7", "MANAGEMENT_PORT", Ports.freeText(), "NODE_NAME", "Frankfurt 7", "CENTRAL_REDIS_URL", redis.url(),
                 "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "0.2",
                 "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1"));
         for (int i = 0; i < pairs.length; i += 2) {

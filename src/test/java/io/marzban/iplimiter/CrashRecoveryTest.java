@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
+import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import io.marzban.iplimiter.support.XrayWriter;
@@ -32,7 +33,7 @@ class CrashRecoveryTest {
         List<String> lines = AccessLines.numbered(0, 4000);
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(),
                     "ACCESS_LOG_PATH", log.toString(), "START_POSITION", "beginning",
                     "BATCH_SIZE", "50", "FLUSH_INTERVAL", "0.1");
 
@@ -79,7 +80,7 @@ class CrashRecoveryTest {
         List<String> lines = AccessLines.numbered(0, 2000);
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(),
                     "ACCESS_LOG_PATH", log.toString(), "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1",
                     "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1");
             AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"));
@@ -103,7 +104,7 @@ class CrashRecoveryTest {
     void killedWithSigkillInTheMiddleOfARenameRotation() throws Exception {
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(),
                     "ACCESS_LOG_PATH", log.toString(), "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1",
                     "ROTATION_QUIET_PERIOD", "2");
             List<String> written;

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.marzban.iplimiter.support.AccessLines;
+import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import io.marzban.iplimiter.support.XrayWriter;
@@ -56,7 +57,7 @@ class FaultInjectionTest {
 
     private Map<String, String> env(String... pairs) {
         Map<String, String> env = new HashMap<>(Map.of(
-                "NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(), "ACCESS_LOG_PATH", log.toString(),
+                "NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(), "ACCESS_LOG_PATH", log.toString(),
                 "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1", "ROTATION_QUIET_PERIOD", "1",
                 "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1"));
         for (int i = 0; i < pairs.length; i += 2) {

@@ -9,14 +9,20 @@ import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
+import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.TestCertificates;
 import io.marzban.iplimiter.support.Wait;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +56,7 @@ class SecurityTest {
         if (!Files.exists(log)) {
             Files.createFile(log);
         }
-        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", url,
+        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", url,
                 "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "0.1", "START_POSITION", "beginning"));
         for (int i = 0; i < pairs.length; i += 2) {
             env.put(pairs[i], pairs[i + 1]);
@@ -135,6 +141,38 @@ class SecurityTest {
         }
     }
 
+    // ---- the management server ----
+
+    @Test
+    void theManagementServerAnswersOnLoopbackAndAsksForCredentialsWhenConfigured() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            String open = Ports.freeText();
+            try (RunningAgent agent = RunningAgent.start(env(redis.url(), "MANAGEMENT_PORT", open))) {
+                assertEquals(200, get("http://127.0.0.1:" + open + "/observe/health", null).statusCode());
+            }
+            Path users = Files.writeString(dir.resolve("management.properties"), "user.ops = ops-secret\n");
+            String guarded = Ports.freeText();
+            try (RunningAgent agent = RunningAgent.start(env(redis.url(), "MANAGEMENT_PORT", guarded,
+                    "MANAGEMENT_AUTH_FILE", users.toString()))) {
+                String health = "http://127.0.0.1:" + guarded + "/observe/health";
+                assertEquals(401, get(health, null).statusCode());
+                assertEquals(401, get(health, "ops:wrong").statusCode());
+                HttpResponse<String> allowed = get(health, "ops:ops-secret");
+                assertEquals(200, allowed.statusCode());
+                assertTrue(allowed.body().contains("UP"), allowed.body());
+            }
+        }
+    }
+
+    private static HttpResponse<String> get(String url, String credentials) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url));
+        if (credentials != null) {
+            request.header("Authorization", "Basic "
+                    + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     // ---- secrets never leak ----
 
     @Test
@@ -143,8 +181,9 @@ class SecurityTest {
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             addNodeUser(redis, secret);
             String url = "redis://node-1:" + secret + "@127.0.0.1:" + redis.port() + "/0";
+            String managementPort = Ports.freeText();
             Map<String, String> env = env(url, "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.3", "REDIS_TIMEOUT", "1",
-                    "LOG_LEVEL", "DEBUG");
+                    "LOG_LEVEL", "DEBUG", "MANAGEMENT_PORT", managementPort);
             AgentProcess agent = AgentProcess.start(env, dir.resolve("run.out"));
             agent.awaitOutput("at offset");
             append(AccessLines.numbered(0, 10));
@@ -152,6 +191,9 @@ class SecurityTest {
             redis.stop(); // failures, with their messages, while Redis is away
             append(AccessLines.numbered(10, 20));
             agent.awaitOutput("Failed delivery");
+            String health = get("http://127.0.0.1:" + managementPort + "/observe/health?data=true", null).body()
+                    + get("http://127.0.0.1:" + managementPort + "/observe/info", null).body();
+            assertFalse(health.contains(secret), "the password appears in a management answer:\n" + health);
             redis.start();
             addNodeUser(redis, secret); // ACL users live in memory, not in the append-only file
             Wait.until("20 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 20);
