@@ -44,6 +44,11 @@ public final class Agent {
             System.err.println("marzban-ip-limiter-node: configuration error: " + e.getMessage());
             System.exit(2);
             return;
+        } catch (RuntimeException e) {
+            // a check we did not foresee: still one line and exit 2, since nothing has started
+            System.err.println("marzban-ip-limiter-node: configuration error: " + e);
+            System.exit(2);
+            return;
         }
         ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
                 .setLevel(Level.toLevel(settings.logLevel()));

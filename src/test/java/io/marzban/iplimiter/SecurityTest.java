@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marzban.iplimiter.config.AgentSettings;
+import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
@@ -111,6 +112,22 @@ class SecurityTest {
                     "CENTRAL_REDIS_CERT_FILE", certificates.cert("client").toString(),
                     "CENTRAL_REDIS_KEY_FILE", certificates.key("client").toString())));
         }
+    }
+
+    @Test
+    void aClientKeyThatIsNotTheCertificatesOrIsDamagedIsRefusedAtStart() throws Exception {
+        String url = "rediss://localhost:6380/0";
+        Map<String, String> mismatched = env(url, "CENTRAL_REDIS_CERT_FILE", certificates.cert("client").toString(),
+                "CENTRAL_REDIS_KEY_FILE", certificates.key("server").toString());
+        String error = assertThrows(SettingsException.class, () -> AgentSettings.fromEnvironment(mismatched)).getMessage();
+        assertTrue(error.contains("is not the key of the certificate in CENTRAL_REDIS_CERT_FILE"), error);
+
+        String pem = Files.readString(certificates.key("client"));
+        Path damaged = Files.writeString(dir.resolve("damaged.key"), pem.replaceFirst("\n[A-Za-z0-9+/]{10}", "\nA="));
+        Map<String, String> broken = env(url, "CENTRAL_REDIS_CERT_FILE", certificates.cert("client").toString(),
+                "CENTRAL_REDIS_KEY_FILE", damaged.toString());
+        error = assertThrows(SettingsException.class, () -> AgentSettings.fromEnvironment(broken)).getMessage();
+        assertTrue(error.startsWith("CENTRAL_REDIS_KEY_FILE='" + damaged + "'"), error);
     }
 
     // ---- authentication and ACL ----

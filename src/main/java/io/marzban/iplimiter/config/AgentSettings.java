@@ -145,7 +145,10 @@ public record AgentSettings(
         /** A secret kept in a file (a Docker secret): its content without the trailing newline. */
         String secret(String name, Path file) {
             try {
-                String secret = Files.readString(file).stripTrailing();
+                String secret = Files.readString(file);
+                if (secret.endsWith("\n")) {
+                    secret = secret.substring(0, secret.length() - (secret.endsWith("\r\n") ? 2 : 1));
+                }
                 if (secret.isEmpty()) {
                     throw new SettingsException(name + "='" + file + "' is empty; expected the password");
                 }

@@ -9,6 +9,8 @@ import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.SignatureException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -62,12 +64,40 @@ public record RedisTls(SSLSocketFactory socketFactory, boolean verifyHostName) {
             return null;
         }
         Collection<? extends Certificate> chain = certificates("CENTRAL_REDIS_CERT_FILE", certFile);
-        KeyStore own = emptyKeyStore();
+        PrivateKey key = privateKey(keyFile);
+        Certificate own = chain.iterator().next();
+        if (!belongTogether(key, own)) {
+            throw new SettingsException("CENTRAL_REDIS_KEY_FILE='" + keyFile + "' is not the key of the certificate in "
+                    + "CENTRAL_REDIS_CERT_FILE='" + certFile + "'");
+        }
+        KeyStore store = emptyKeyStore();
         char[] noPassword = new char[0];
-        own.setKeyEntry("client", privateKey(keyFile), noPassword, chain.toArray(new Certificate[0]));
+        store.setKeyEntry("client", key, noPassword, chain.toArray(new Certificate[0]));
         KeyManagerFactory factory = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        factory.init(own, noPassword);
+        factory.init(store, noPassword);
         return factory.getKeyManagers();
+    }
+
+    /** Signs a few bytes with the key and checks them with the certificate: a mismatch fails here, not at the server. */
+    private static boolean belongTogether(PrivateKey key, Certificate certificate) throws GeneralSecurityException {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            default -> key.getAlgorithm(); // Ed25519 names its own signature
+        };
+        byte[] probe = "marzban-ip-limiter-node".getBytes(StandardCharsets.US_ASCII);
+        Signature signer = Signature.getInstance(algorithm);
+        signer.initSign(key);
+        signer.update(probe);
+        byte[] signature = signer.sign();
+        Signature verifier = Signature.getInstance(algorithm);
+        verifier.initVerify(certificate.getPublicKey());
+        verifier.update(probe);
+        try {
+            return verifier.verify(signature);
+        } catch (SignatureException e) {
+            return false;
+        }
     }
 
     private static Collection<? extends Certificate> certificates(String variable, Path file) {
@@ -87,7 +117,7 @@ public record RedisTls(SSLSocketFactory socketFactory, boolean verifyHostName) {
         }
     }
 
-    /** An unencrypted PKCS#8 PEM key, RSA or EC, as openssl 3 writes it. */
+    /** An unencrypted PKCS#8 PEM key (RSA, EC or Ed25519), as openssl 3 writes it. */
     private static PrivateKey privateKey(Path file) {
         String variable = "CENTRAL_REDIS_KEY_FILE";
         String pem;
@@ -104,7 +134,13 @@ public record RedisTls(SSLSocketFactory socketFactory, boolean verifyHostName) {
                     + "(-----BEGIN PRIVATE KEY-----); convert it with: openssl pkcs8 -topk8 -nocrypt -in KEY -out "
                     + "KEY.pk8");
         }
-        byte[] der = Base64.getMimeDecoder().decode(pem.substring(start + begin.length(), end));
+        byte[] der;
+        try {
+            der = Base64.getMimeDecoder().decode(pem.substring(start + begin.length(), end));
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(variable + "='" + file + "' is damaged: its base64 body does not decode ("
+                    + e.getMessage() + ")");
+        }
         for (String algorithm : new String[] {"RSA", "EC", "Ed25519"}) {
             try {
                 return KeyFactory.getInstance(algorithm).generatePrivate(new PKCS8EncodedKeySpec(der));
