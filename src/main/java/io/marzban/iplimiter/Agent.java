@@ -3,6 +3,7 @@ package io.marzban.iplimiter;
 import ch.qos.logback.classic.Level;
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.SettingsException;
+import io.marzban.iplimiter.health.ShippingReadiness;
 import io.marzban.iplimiter.parse.AccessLineParser;
 import io.marzban.iplimiter.position.RedisPositionStore;
 import io.marzban.iplimiter.redis.CentralRedis;
@@ -13,8 +14,10 @@ import java.time.Clock;
 import java.time.Duration;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
+import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -127,7 +130,18 @@ public final class Agent {
         main.bind("positionStore", positions);
         main.bind("batchAggregation", new BatchAggregation());
         main.bind("batchQueue", batchQueue);
-        main.bind("batchWriter", new BatchWriter(redis, positions, settings.queueKey()));
+        BatchWriter batchWriter = new BatchWriter(redis, positions, settings.queueKey());
+        main.bind("batchWriter", batchWriter);
+        ShippingReadiness readiness = new ShippingReadiness(redis, batchWriter,
+                Duration.ofMillis(settings.shippingStuckAfterMillis()));
+        main.bind("shippingReadiness", readiness);
+        main.addMainListener(new MainListenerSupport() {
+            @Override
+            public void afterConfigure(BaseMainSupport configured) {
+                // the health registry finds the check in the registry but does not hand it the context
+                readiness.setCamelContext(configured.getCamelContext());
+            }
+        });
         main.addMainListener(new GracefulStop(batchQueue, redis, Duration.ofMillis(settings.shutdownTimeoutMillis())));
         return main;
     }

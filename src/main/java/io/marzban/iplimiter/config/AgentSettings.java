@@ -41,6 +41,7 @@ public record AgentSettings(
         long redisTimeoutMillis,
         String rotatedPattern,
         long rotationQuietMillis,
+        long shippingStuckAfterMillis,
         String routesDir) {
 
     private static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
@@ -81,6 +82,7 @@ public record AgentSettings(
                 read.seconds("REDIS_TIMEOUT", "5", 0.1, 300),
                 read.glob("ROTATED_PATTERN"),
                 read.seconds("ROTATION_QUIET_PERIOD", "5", 0.1, 3600),
+                read.seconds("SHIPPING_STUCK_AFTER", "60", 1, 86_400),
                 read.routesDir("ROUTES_DIR"));
     }
 

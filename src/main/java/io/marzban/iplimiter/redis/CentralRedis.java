@@ -3,6 +3,8 @@ package io.marzban.iplimiter.redis;
 import io.marzban.iplimiter.config.RedisEndpoint;
 import io.marzban.iplimiter.config.RedisTls;
 import java.io.Closeable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import javax.net.ssl.SSLParameters;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -16,9 +18,16 @@ import redis.clients.jedis.exceptions.JedisException;
  */
 public final class CentralRedis implements Closeable {
 
+    /** Health checks ping an idle connection this long after its last command. */
+    private static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
     private final RedisEndpoint endpoint;
     private final DefaultJedisClientConfig config;
+    private final ReentrantLock lock = new ReentrantLock();
     private Jedis connection;
+    private volatile long lastCommandNanos = System.nanoTime();
+    /** Why the last command failed; null when it succeeded. */
+    private volatile String lastFailure = "not connected yet";
 
     /** @param tls how to talk TLS to a {@code rediss://} endpoint; null for {@code redis://} */
     public CentralRedis(RedisEndpoint endpoint, RedisTls tls, String clientName, int timeoutMillis) {
@@ -46,22 +55,59 @@ public final class CentralRedis implements Closeable {
     }
 
     /** Runs {@code commands} on the connection, opening it first if needed. */
-    public synchronized <T> T call(Function<Jedis, T> commands) {
+    public <T> T call(Function<Jedis, T> commands) {
+        lock.lock();
+        try {
+            return run(commands);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Why the central Redis cannot be used now, or null if it can. An idle connection is pinged; a busy one is
+     * never waited for (its own outcome will tell), so a health check always answers at once.
+     */
+    public String problem() {
+        if (System.nanoTime() - lastCommandNanos > IDLE_NANOS && lock.tryLock()) {
+            try {
+                run(Jedis::ping);
+            } catch (CentralRedisException e) {
+                // recorded in lastFailure
+            } finally {
+                lock.unlock();
+            }
+        }
+        return lastFailure;
+    }
+
+    private <T> T run(Function<Jedis, T> commands) {
         try {
             if (connection == null) {
                 connection = new Jedis(new HostAndPort(endpoint.host(), endpoint.port()), config);
             }
-            return commands.apply(connection);
+            T result = commands.apply(connection);
+            lastFailure = null;
+            return result;
         } catch (JedisException e) {
             // after any failure the connection may be mid-transaction or broken: start clean next time
             drop();
-            throw new CentralRedisException(endpoint, e);
+            CentralRedisException failure = new CentralRedisException(endpoint, e);
+            lastFailure = failure.getMessage();
+            throw failure;
+        } finally {
+            lastCommandNanos = System.nanoTime();
         }
     }
 
     @Override
-    public synchronized void close() {
-        drop();
+    public void close() {
+        lock.lock();
+        try {
+            drop();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private void drop() {

@@ -4,6 +4,7 @@ import io.marzban.iplimiter.position.FilePosition;
 import io.marzban.iplimiter.position.RedisPositionStore;
 import io.marzban.iplimiter.redis.CentralRedis;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -27,6 +28,8 @@ public final class BatchWriter {
     private boolean outcomeUnknown;
     /** The position this writer committed last; null until its first batch. */
     private FilePosition lastCommitted;
+    /** When the writes started failing (System.nanoTime); 0 while the last one succeeded. */
+    private volatile long failingSinceNanos;
 
     public BatchWriter(CentralRedis redis, RedisPositionStore positions, String queueKey) {
         this.redis = redis;
@@ -35,6 +38,24 @@ public final class BatchWriter {
     }
 
     public synchronized void write(EventBatch batch) {
+        try {
+            writeOnce(batch);
+            failingSinceNanos = 0;
+        } catch (RuntimeException e) {
+            if (failingSinceNanos == 0) {
+                failingSinceNanos = System.nanoTime();
+            }
+            throw e;
+        }
+    }
+
+    /** How long batches have failed to be written, or zero while they are written. */
+    public Duration failingFor() {
+        long since = failingSinceNanos;
+        return since == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
+    }
+
+    private void writeOnce(EventBatch batch) {
         FilePosition position = batch.position();
         redis.call(jedis -> {
             if (outcomeUnknown && alreadyCommitted(jedis, position)) {

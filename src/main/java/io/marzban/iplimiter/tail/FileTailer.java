@@ -57,6 +57,8 @@ public final class FileTailer implements Runnable {
     private volatile boolean running = true;
     /** True while a file is open and positioned; false while waiting for one. */
     private volatile boolean following;
+    /** Why no file is being followed (missing, unreadable), or null. */
+    private volatile String problem;
     private final AtomicLong linesTooLong = new AtomicLong();
     private long lastLongLineWarningNanos;
 
@@ -97,6 +99,11 @@ public final class FileTailer implements Runnable {
 
     public boolean isFollowing() {
         return following;
+    }
+
+    /** Why the log cannot be read right now, or null while it is followed. */
+    public String problem() {
+        return problem;
     }
 
     /** Lines skipped because they were longer than the limit. */
@@ -253,6 +260,7 @@ public final class FileTailer implements Runnable {
                     continue;
                 }
                 opened(opened, (Long) after.get("dev"), (Long) after.get("ino"), false);
+                problem = null;
                 if (lastProblem != null) {
                     LOG.info("{} is readable now", pathName);
                 }
@@ -287,11 +295,12 @@ public final class FileTailer implements Runnable {
         lastGrowthNanos = System.nanoTime();
     }
 
-    private static String logOnce(String lastProblem, String problem) {
-        if (!problem.equals(lastProblem)) {
-            LOG.warn(problem);
+    private String logOnce(String lastProblem, String current) {
+        if (!current.equals(lastProblem)) {
+            LOG.warn(current);
         }
-        return problem;
+        problem = current;
+        return current;
     }
 
     // ---- reading ----

@@ -76,6 +76,12 @@ public final class TailConsumer extends DefaultConsumer {
         super.doStop();
     }
 
+    /** Why the log cannot be read right now, or null. */
+    public String problem() {
+        FileTailer current = tailer;
+        return current == null ? "not reading (the route is stopped)" : current.problem();
+    }
+
     /** True while a file is open and positioned (false while waiting for the file or the position store). */
     public boolean isFollowing() {
         FileTailer current = tailer;

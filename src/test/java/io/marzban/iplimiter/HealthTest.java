@@ -1,0 +1,143 @@
+package io.marzban.iplimiter;
+
+import io.marzban.iplimiter.support.AccessLines;
+import io.marzban.iplimiter.support.Ports;
+import io.marzban.iplimiter.support.RedisServer;
+import io.marzban.iplimiter.support.Wait;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/** /observe/health tells whether events can flow, and why not. */
+class HealthTest {
+
+    private static final Duration LIMIT = Duration.ofSeconds(30);
+
+    @TempDir
+    Path dir;
+
+    private RedisServer redis;
+    private String health;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
+    }
+
+    @AfterEach
+    void tearDown() throws InterruptedException {
+        redis.close();
+    }
+
+    private Map<String, String> env(String... pairs) {
+        String port = Ports.freeText();
+        health = "http://127.0.0.1:" + port + "/observe/health";
+        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+                "ACCESS_LOG_PATH", dir.resolve("access.log").toString(), "MANAGEMENT_PORT", port,
+                "FLUSH_INTERVAL", "0.1", "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.3", "REDIS_TIMEOUT", "1"));
+        for (int i = 0; i < pairs.length; i += 2) {
+            env.put(pairs[i], pairs[i + 1]);
+        }
+        return env;
+    }
+
+    @Test
+    void downWithTheReasonWhileRedisIsUnreachableAndUpWhenItIsBack() throws Exception {
+        Files.createFile(dir.resolve("access.log"));
+        try (RunningAgent agent = RunningAgent.start(env())) {
+            awaitHealth(200, body -> body.contains("UP"));
+            redis.stop();
+            // Camel's health JSON escapes '/', so match the parts of the reason without one
+            awaitHealth(503, body -> body.contains("central Redis") && body.contains("Failed to connect to 127.0.0.1:"
+                    + redis.port()));
+            redis.start();
+            awaitHealth(200, body -> body.contains("UP"));
+        }
+    }
+
+    @Test
+    void downWithTheReasonWhileTheLogCannotBeRead() throws Exception {
+        try (RunningAgentInBackground agent = new RunningAgentInBackground(env())) {
+            awaitHealth(503, body -> body.contains("Waiting for") && body.contains("access.log to appear"));
+            Files.createFile(dir.resolve("access.log"));
+            awaitHealth(200, body -> body.contains("UP"));
+        }
+    }
+
+    @Test
+    void downWhenBatchesCannotBeWrittenForLongerThanTheThreshold() throws Exception {
+        Path log = Files.createFile(dir.resolve("access.log"));
+        try (RunningAgent agent = RunningAgent.start(env("SHIPPING_STUCK_AFTER", "1"))) {
+            try (Jedis jedis = redis.client()) {
+                jedis.set("node_logs_queue", "not a list"); // Redis answers, yet LPUSH fails every time
+            }
+            Files.writeString(log, AccessLines.numbered(0) + "\n", StandardOpenOption.APPEND);
+            awaitHealth(503, body -> body.contains("shipping has been stuck for"));
+            try (Jedis jedis = redis.client()) {
+                jedis.del("node_logs_queue");
+            }
+            awaitHealth(200, body -> body.contains("UP"));
+            Wait.until("the event", LIMIT, () -> redis.queue("node_logs_queue").size() == 1);
+        }
+    }
+
+    private void awaitHealth(int status, Predicate<String> body) throws InterruptedException {
+        String[] last = {""};
+        try {
+            Wait.until("health " + status, LIMIT, () -> {
+                HttpResponse<String> response = get();
+                last[0] = response == null ? "(no answer)" : response.statusCode() + " " + response.body();
+                return response != null && response.statusCode() == status && body.test(response.body());
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last answer: " + last[0]);
+        }
+    }
+
+    private HttpResponse<String> get() {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(health)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            return null;
+        }
+    }
+
+    /** For a start that waits for the log file longer than RunningAgent.start would. */
+    private static final class RunningAgentInBackground implements AutoCloseable {
+        private final Thread starter;
+        private volatile RunningAgent agent;
+
+        RunningAgentInBackground(Map<String, String> env) {
+            starter = new Thread(() -> {
+                try {
+                    agent = RunningAgent.start(env);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            starter.start();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            starter.join();
+            if (agent != null) {
+                agent.close();
+            }
+        }
+    }
+}
