@@ -3,7 +3,8 @@ package io.marzban.iplimiter;
 import ch.qos.logback.classic.Level;
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.SettingsException;
-import io.marzban.iplimiter.health.ShippingReadiness;
+import io.marzban.iplimiter.monitoring.ShippingMetrics;
+import io.marzban.iplimiter.monitoring.ShippingReadiness;
 import io.marzban.iplimiter.parse.AccessLineParser;
 import io.marzban.iplimiter.position.RedisPositionStore;
 import io.marzban.iplimiter.redis.CentralRedis;
@@ -12,7 +13,8 @@ import io.marzban.iplimiter.ship.BatchQueue;
 import io.marzban.iplimiter.ship.BatchWriter;
 import java.time.Clock;
 import java.time.Duration;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.HttpManagementServerConfigurationProperties;
@@ -112,7 +114,9 @@ public final class Agent {
                 .withEnabled(true)
                 .withHost(settings.managementHost())
                 .withPort(settings.managementPort())
-                .withHealthCheckEnabled(true);
+                .withHealthCheckEnabled(true)
+                .withMetricsEnabled(true);
+        main.configure().metrics().withEnabled(true);
         if (settings.managementAuthFile() != null) {
             management.withAuthenticationEnabled(true)
                     .withBasicPropertiesFile(settings.managementAuthFile().toString());
@@ -123,8 +127,9 @@ public final class Agent {
         main.setOverrideProperties(settings.toProperties());
         // {{batchSize}} would otherwise be read from a raw BATCH_SIZE variable, skipping validation
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");
-        // the route's and the tailer's counters share one registry
-        main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, new SimpleMeterRegistry());
+        // one registry for the route's counters, the agent's meters and Camel's, scraped at /observe/metrics
+        PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
         main.bind("accessLineParser", new AccessLineParser(settings.nodeId(), settings.nodeName(),
                 settings.logTimezone(), clock));
         main.bind("positionStore", positions);
@@ -140,6 +145,7 @@ public final class Agent {
             public void afterConfigure(BaseMainSupport configured) {
                 // the health registry finds the check in the registry but does not hand it the context
                 readiness.setCamelContext(configured.getCamelContext());
+                ShippingMetrics.register(meters, configured.getCamelContext(), redis, batchWriter);
             }
         });
         main.addMainListener(new GracefulStop(batchQueue, redis, Duration.ofMillis(settings.shutdownTimeoutMillis())));

@@ -64,6 +64,20 @@ public final class CentralRedis implements Closeable {
         }
     }
 
+    /** Runs {@code commands} if the connection is free now; null if it is busy or the command failed. */
+    public <T> T tryCall(Function<Jedis, T> commands) {
+        if (!lock.tryLock()) {
+            return null;
+        }
+        try {
+            return run(commands);
+        } catch (CentralRedisException e) {
+            return null;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /**
      * Why the central Redis cannot be used now, or null if it can. An idle connection is pinged; a busy one is
      * never waited for (its own outcome will tell), so a health check always answers at once.

@@ -7,6 +7,8 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
@@ -20,6 +22,7 @@ import redis.clients.jedis.Transaction;
 public final class BatchWriter {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchWriter.class);
+    private static final long QUEUE_SAMPLE_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final CentralRedis redis;
     private final RedisPositionStore positions;
@@ -27,9 +30,16 @@ public final class BatchWriter {
     /** Set while an EXEC may have been applied without us seeing its reply (the connection broke). */
     private boolean outcomeUnknown;
     /** The position this writer committed last; null until its first batch. */
-    private FilePosition lastCommitted;
+    private volatile FilePosition lastCommitted;
     /** When the writes started failing (System.nanoTime); 0 while the last one succeeded. */
     private volatile long failingSinceNanos;
+    private final AtomicLong eventsShipped = new AtomicLong();
+    private final AtomicLong batchesWritten = new AtomicLong();
+    private final AtomicLong writeErrors = new AtomicLong();
+    private final AtomicLong retries = new AtomicLong();
+    private volatile long lastShippedNanos;
+    private volatile long queueLength = -1;
+    private volatile long queueLengthSampledNanos;
 
     public BatchWriter(CentralRedis redis, RedisPositionStore positions, String queueKey) {
         this.redis = redis;
@@ -38,15 +48,68 @@ public final class BatchWriter {
     }
 
     public synchronized void write(EventBatch batch) {
+        if (failingSinceNanos != 0) {
+            retries.incrementAndGet();
+        }
         try {
             writeOnce(batch);
             failingSinceNanos = 0;
+            eventsShipped.addAndGet(batch.size());
+            batchesWritten.incrementAndGet();
+            lastShippedNanos = System.nanoTime();
         } catch (RuntimeException e) {
+            writeErrors.incrementAndGet();
             if (failingSinceNanos == 0) {
                 failingSinceNanos = System.nanoTime();
             }
             throw e;
         }
+    }
+
+    public long eventsShipped() {
+        return eventsShipped.get();
+    }
+
+    public long batchesWritten() {
+        return batchesWritten.get();
+    }
+
+    public long writeErrors() {
+        return writeErrors.get();
+    }
+
+    /** Attempts made while the batch before had failed (Camel's redeliveries). */
+    public long retries() {
+        return retries.get();
+    }
+
+    /** Seconds since a batch was last written; NaN before the first. */
+    public double secondsSinceLastShipped() {
+        long last = lastShippedNanos;
+        return last == 0 ? Double.NaN : (System.nanoTime() - last) / 1e9;
+    }
+
+    public FilePosition lastCommitted() {
+        return lastCommitted;
+    }
+
+    /**
+     * Length of the central queue: LPUSH answers it with every batch; when no batch was written for a few
+     * seconds it is asked for, unless the connection is busy. -1 until known.
+     */
+    public long queueLength() {
+        if (System.nanoTime() - queueLengthSampledNanos > QUEUE_SAMPLE_NANOS) {
+            Long sampled = redis.tryCall(jedis -> jedis.llen(queueKey));
+            if (sampled != null) {
+                sampleQueueLength(sampled);
+            }
+        }
+        return queueLength;
+    }
+
+    private void sampleQueueLength(long length) {
+        queueLength = length;
+        queueLengthSampledNanos = System.nanoTime();
     }
 
     /** How long batches have failed to be written, or zero while they are written. */
@@ -86,6 +149,7 @@ public final class BatchWriter {
                         position.path(), position.offset());
             }
             lastCommitted = position;
+            sampleQueueLength(pushed.get());
             LOG.debug("Wrote {} events; {} now at offset {} (queue length {})",
                     batch.size(), position.path(), position.offset(), pushed.get());
             return null;

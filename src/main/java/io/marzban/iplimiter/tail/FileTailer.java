@@ -60,13 +60,16 @@ public final class FileTailer implements Runnable {
     /** Why no file is being followed (missing, unreadable), or null. */
     private volatile String problem;
     private final AtomicLong linesTooLong = new AtomicLong();
+    private final AtomicLong linesRead = new AtomicLong();
+    /** Size of the file being read when last looked at, for the read lag. */
+    private volatile long knownSize;
     private long lastLongLineWarningNanos;
 
     // the file being read
     private FileChannel channel;
     private long device;
     private long inode;
-    private FileIdentity identity;
+    private volatile FileIdentity identity;
     /** A copy left by copytruncate: nobody writes to it, so there is no quiet period to wait for. */
     private boolean readingCopy;
     /** Everything before this offset has been handed to the sink (or skipped). */
@@ -104,6 +107,22 @@ public final class FileTailer implements Runnable {
     /** Why the log cannot be read right now, or null while it is followed. */
     public String problem() {
         return problem;
+    }
+
+    /** Lines handed to the sink (over-long lines are not). */
+    public long linesRead() {
+        return linesRead.get();
+    }
+
+    /**
+     * Bytes of the file being read that lie beyond {@code committed}, the last position written with its events;
+     * all of the file if the commit was in another file (or none was made yet).
+     */
+    public long bytesAfter(FilePosition committed) {
+        FileIdentity current = identity;
+        boolean sameFile = committed != null && current != null && committed.file().device() == current.device()
+                && committed.file().inode() == current.inode();
+        return Math.max(0, knownSize - (sameFile ? committed.offset() : 0));
     }
 
     /** Lines skipped because they were longer than the limit. */
@@ -309,6 +328,7 @@ public final class FileTailer implements Runnable {
     private boolean readNewLines() throws InterruptedException {
         try {
             long size = channel.size();
+            knownSize = size;
             if (size < offset) {
                 afterTruncation("shrank from " + offset + " to " + size + " bytes (truncated, e.g. by copytruncate)");
                 return true;
@@ -395,6 +415,7 @@ public final class FileTailer implements Runnable {
         String line = new String(bytes, start, end - start, StandardCharsets.UTF_8);
         try {
             sink.accept(line, new FilePosition(pathName, identity, endOffset));
+            linesRead.incrementAndGet();
             return true;
         } catch (Exception e) {
             sizeAtLastRead = -1;

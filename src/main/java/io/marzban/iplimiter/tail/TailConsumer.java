@@ -1,14 +1,11 @@
 package io.marzban.iplimiter.tail;
 
 import io.marzban.iplimiter.position.FilePosition;
-import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.core.instrument.MeterRegistry;
 import java.nio.file.Path;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
-import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.support.DefaultConsumer;
 
 /**
@@ -24,6 +21,7 @@ public final class TailConsumer extends DefaultConsumer {
     private FileTailer tailer;
     /** Counted by tailers of earlier starts of this consumer (a route can be stopped and started). */
     private long linesTooLongBefore;
+    private long linesReadBefore;
     private ExecutorService thread;
 
     TailConsumer(TailEndpoint endpoint, Processor processor) {
@@ -34,14 +32,6 @@ public final class TailConsumer extends DefaultConsumer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        MeterRegistry meters = getEndpoint().getCamelContext().getRegistry()
-                .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
-        if (meters != null) {
-            // counted here, beside the route's own skip reasons, because such a line never becomes an exchange
-            FunctionCounter.builder("marzban_lines_skipped", this, TailConsumer::linesTooLong)
-                    .tag("reason", "too_long")
-                    .register(meters);
-        }
         tailer = new FileTailer(Path.of(endpoint.getPath()), endpoint.getStartPosition(), endpoint.getMaxLineBytes(),
                 endpoint.getPollDelay(), endpoint.getRotationQuietPeriod(), endpoint.getRotatedPattern(),
                 endpoint.getPositionStore(), this::send);
@@ -71,6 +61,7 @@ public final class TailConsumer extends DefaultConsumer {
             stopReading();
             getEndpoint().getCamelContext().getExecutorServiceManager().shutdown(thread);
             linesTooLongBefore += tailer.linesTooLong();
+            linesReadBefore += tailer.linesRead();
             tailer = null;
         }
         super.doStop();
@@ -86,6 +77,18 @@ public final class TailConsumer extends DefaultConsumer {
     public boolean isFollowing() {
         FileTailer current = tailer;
         return current != null && current.isFollowing();
+    }
+
+    /** Lines sent through the route since this consumer was created. */
+    public long linesRead() {
+        FileTailer current = tailer;
+        return linesReadBefore + (current == null ? 0 : current.linesRead());
+    }
+
+    /** Bytes of the log not yet shipped, measured against the last committed position. */
+    public long bytesAfter(FilePosition committed) {
+        FileTailer current = tailer;
+        return current == null ? 0 : current.bytesAfter(committed);
     }
 
     /** Lines skipped as longer than maxLineBytes since this consumer was created. */

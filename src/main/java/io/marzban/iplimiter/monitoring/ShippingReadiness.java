@@ -1,4 +1,4 @@
-package io.marzban.iplimiter.health;
+package io.marzban.iplimiter.monitoring;
 
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.ship.BatchWriter;

@@ -1,0 +1,67 @@
+package io.marzban.iplimiter.monitoring;
+
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.ship.BatchWriter;
+import io.marzban.iplimiter.tail.TailConsumer;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import java.util.function.ToDoubleFunction;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
+
+/**
+ * The agent's own meters, shown at /observe/metrics beside Camel's and the JVM's. The route counts the lines it
+ * skips ({@code marzban_lines_skipped}); everything else is read from the tailer, the writer and the connection
+ * when scraped, so nothing is counted twice or on the hot path.
+ */
+public final class ShippingMetrics {
+
+    private ShippingMetrics() {
+    }
+
+    public static void register(MeterRegistry registry, CamelContext context, CentralRedis redis, BatchWriter writer) {
+        // the JVM's own: Camel's binder discovery needs a Jandex index this agent does not carry
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+        FunctionCounter.builder("marzban_lines_read", context, c -> tailValue(c, TailConsumer::linesRead))
+                .description("lines read from the access log").register(registry);
+        // same tag keys as the route's counter of this name (Camel adds camelContext), as Prometheus requires
+        FunctionCounter.builder("marzban_lines_skipped", context, c -> tailValue(c, TailConsumer::linesTooLong))
+                .description("lines skipped, by reason").tag("camelContext", context.getName())
+                .tag("reason", "too_long").register(registry);
+        FunctionCounter.builder("marzban_events_shipped", writer, BatchWriter::eventsShipped)
+                .description("events written to the central queue").register(registry);
+        FunctionCounter.builder("marzban_batches_written", writer, BatchWriter::batchesWritten)
+                .description("batches written (one transaction each)").register(registry);
+        FunctionCounter.builder("marzban_write_errors", writer, BatchWriter::writeErrors)
+                .description("failed batch writes").register(registry);
+        FunctionCounter.builder("marzban_write_retries", writer, BatchWriter::retries)
+                .description("batch writes retried after a failure").register(registry);
+        Gauge.builder("marzban_redis_up", redis, r -> r.problem() == null ? 1 : 0)
+                .description("1 while the central Redis answers").register(registry);
+        Gauge.builder("marzban_read_lag_bytes", context,
+                        c -> tailValue(c, tail -> tail.bytesAfter(writer.lastCommitted())))
+                .description("bytes of the access log not yet shipped").baseUnit("bytes").register(registry);
+        Gauge.builder("marzban_last_shipped_age_seconds", writer, BatchWriter::secondsSinceLastShipped)
+                .description("seconds since a batch was last written").register(registry);
+        Gauge.builder("marzban_queue_length", writer, BatchWriter::queueLength)
+                .description("length of the central queue, sampled at most every 5 s").register(registry);
+    }
+
+    private static double tailValue(CamelContext context, ToDoubleFunction<TailConsumer> value) {
+        double total = 0;
+        for (Route route : context.getRoutes()) {
+            if (route.getConsumer() instanceof TailConsumer tail) {
+                total += value.applyAsDouble(tail);
+            }
+        }
+        return total;
+    }
+}
