@@ -1,0 +1,94 @@
+package io.marzban.iplimiter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.marzban.iplimiter.support.AgentProcess;
+import io.marzban.iplimiter.support.Ports;
+import io.marzban.iplimiter.support.RedisServer;
+import io.marzban.iplimiter.support.Wait;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The operator's scripts: shellcheck-clean, and right about a live agent. */
+class ScriptsTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void everyScriptPassesShellcheck() throws Exception {
+        List<String> command = new ArrayList<>(List.of("shellcheck"));
+        try (Stream<Path> scripts = Files.list(Path.of("scripts"))) {
+            scripts.filter(script -> script.toString().endsWith(".sh")).forEach(script -> command.add(script.toString()));
+        }
+        Result result = run(command, Map.of());
+        assertEquals(0, result.exitCode(), result.output());
+    }
+
+    @Test
+    void healthCheckSaysHealthyThenNotWhileRedisIsDownThenHealthyAgain() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            Path log = Files.createFile(dir.resolve("access.log"));
+            String port = Ports.freeText();
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+                    "ACCESS_LOG_PATH", log.toString(), "MANAGEMENT_PORT", port, "REDIS_TIMEOUT", "1");
+            AgentProcess agent = AgentProcess.start(env, dir.resolve("agent.out"));
+            agent.awaitOutput("at offset");
+            Map<String, String> checkEnv = Map.of("MANAGEMENT_PORT", port, "ACCESS_LOG_PATH", log.toString());
+            try {
+                Result healthy = awaitHealthCheck(checkEnv, 0);
+                assertTrue(healthy.output().contains("OK   ready"), healthy.output());
+
+                redis.stop();
+                Result down = awaitHealthCheck(checkEnv, 1);
+                assertTrue(down.output().contains("FAIL not ready: central Redis redis://127.0.0.1:" + redis.port()),
+                        down.output());
+
+                redis.start();
+                awaitHealthCheck(checkEnv, 0);
+            } finally {
+                agent.terminate();
+            }
+        }
+    }
+
+    private Result awaitHealthCheck(Map<String, String> env, int exitCode) throws Exception {
+        Result[] last = new Result[1];
+        try {
+            Wait.until("health-check.sh exit " + exitCode, Duration.ofSeconds(30), () -> {
+                last[0] = run(List.of("bash", "scripts/health-check.sh"), env);
+                return last[0].exitCode() == exitCode;
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last output:\n" + last[0].output());
+        }
+        return last[0];
+    }
+
+    private record Result(int exitCode, String output) { }
+
+    private static Result run(List<String> command, Map<String, String> env) {
+        try {
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().putAll(env);
+            Process process = builder.start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            return new Result(process.waitFor(), output);
+        } catch (IOException e) {
+            return new Result(-1, e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Result(-1, e.toString());
+        }
+    }
+}
