@@ -1,7 +1,7 @@
 package io.marzban.iplimiter;
 
-import ch.qos.logback.classic.Level;
 import io.marzban.iplimiter.config.AgentSettings;
+import io.marzban.iplimiter.config.Logging;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.monitoring.ShippingMetrics;
 import io.marzban.iplimiter.monitoring.ShippingReadiness;
@@ -21,7 +21,6 @@ import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
 
@@ -55,8 +54,7 @@ public final class Agent {
             System.exit(2);
             return;
         }
-        ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(Logger.ROOT_LOGGER_NAME))
-                .setLevel(Level.toLevel(settings.logLevel()));
+        Logging.configure(settings.logLevel(), settings.logFormat());
         Main main = create(settings, Clock.systemUTC());
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
         running = main;

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marzban.iplimiter.support.AccessLines;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
@@ -86,6 +88,25 @@ class AgentCommandLineTest {
             Wait.until("400 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() >= 400);
             assertEquals(0, second.terminate(), second.outputText());
             assertEquals(lines, redis.rawLines("node_logs_queue"));
+        }
+    }
+
+    @Test
+    void logFormatJsonWritesOneJsonObjectPerLine() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            Path log = Files.createFile(dir.resolve("access.log"));
+            Map<String, String> env = Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(),
+                    "CENTRAL_REDIS_URL", redis.url(), "ACCESS_LOG_PATH", log.toString(), "LOG_FORMAT", "json");
+            AgentProcess agent = AgentProcess.start(env, dir.resolve("agent.out"));
+            agent.awaitOutput("at offset");
+            assertEquals(0, agent.terminate());
+            ObjectMapper json = new ObjectMapper();
+            List<String> lines = agent.outputLines();
+            assertTrue(lines.size() > 5, agent.outputText());
+            for (String line : lines) {
+                JsonNode entry = json.readTree(line);
+                assertTrue(entry.has("level") && entry.has("message"), line);
+            }
         }
     }
 }

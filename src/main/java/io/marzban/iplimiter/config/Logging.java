@@ -1,0 +1,35 @@
+package io.marzban.iplimiter.config;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.encoder.JsonEncoder;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.ConsoleAppender;
+import org.slf4j.LoggerFactory;
+
+/** Applies LOG_LEVEL and LOG_FORMAT to logback once they are validated (logback.xml holds the text defaults). */
+public final class Logging {
+
+    private Logging() {
+    }
+
+    public static void configure(String level, String format) {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        root.setLevel(Level.toLevel(level));
+        if ("json".equals(format)) {
+            // one JSON object per line, for log collectors
+            JsonEncoder encoder = new JsonEncoder();
+            encoder.setContext(context);
+            encoder.start();
+            ConsoleAppender<ILoggingEvent> json = new ConsoleAppender<>();
+            json.setContext(context);
+            json.setName("JSON");
+            json.setEncoder(encoder);
+            json.start();
+            root.detachAndStopAllAppenders();
+            root.addAppender(json);
+        }
+    }
+}
