@@ -133,7 +133,8 @@ public final class Agent {
         main.bind("positionStore", positions);
         main.bind("batchAggregation", new BatchAggregation());
         main.bind("batchQueue", batchQueue);
-        BatchWriter batchWriter = new BatchWriter(redis, positions, settings.queueKey());
+        BatchWriter batchWriter = new BatchWriter(redis, positions, settings.queueKey(),
+                settings.maxEventsPerSecond());
         main.bind("batchWriter", batchWriter);
         ShippingReadiness readiness = new ShippingReadiness(redis, batchWriter,
                 Duration.ofMillis(settings.shippingStuckAfterMillis()));

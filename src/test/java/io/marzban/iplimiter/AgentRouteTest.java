@@ -204,6 +204,16 @@ class AgentRouteTest {
     }
 
     @Test
+    void aRateLimitLetsEveryEventThroughInOrder() throws Exception {
+        List<String> lines = AccessLines.numbered(0, 120);
+        try (RunningAgent agent = RunningAgent.start(env("MAX_EVENTS_PER_SECOND", "50", "BATCH_SIZE", "10"))) {
+            append(lines);
+            awaitEvents(120);
+        }
+        assertEquals(lines, shippedRawLines());
+    }
+
+    @Test
     void anOperatorsOwnRouteDirectoryReplacesTheBundledRoute() throws Exception {
         Path routes = Files.createDirectories(dir.resolve("routes"));
         String bundled = Files.readString(Path.of("routes", "agent.yaml"));

@@ -43,6 +43,7 @@ public record AgentSettings(
         String rotatedPattern,
         long rotationQuietMillis,
         long shippingStuckAfterMillis,
+        long maxEventsPerSecond,
         String routesDir) {
 
     private static final Set<String> LOG_LEVELS = Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
@@ -85,6 +86,7 @@ public record AgentSettings(
                 read.glob("ROTATED_PATTERN"),
                 read.seconds("ROTATION_QUIET_PERIOD", "5", 0.1, 3600),
                 read.seconds("SHIPPING_STUCK_AFTER", "60", 1, 86_400),
+                read.whole("MAX_EVENTS_PER_SECOND", 0, 0, 10_000_000),
                 read.routesDir("ROUTES_DIR"));
     }
 

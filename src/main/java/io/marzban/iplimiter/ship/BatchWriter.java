@@ -27,6 +27,9 @@ public final class BatchWriter {
     private final CentralRedis redis;
     private final RedisPositionStore positions;
     private final byte[] queueKey;
+    private final long nanosPerEvent;
+    /** When the rate limit lets the next batch go (System.nanoTime). */
+    private long nextBatchNanos = System.nanoTime();
     /** Set while an EXEC may have been applied without us seeing its reply (the connection broke). */
     private boolean outcomeUnknown;
     /** The position this writer committed last; null until its first batch. */
@@ -41,15 +44,19 @@ public final class BatchWriter {
     private volatile long queueLength = -1;
     private volatile long queueLengthSampledNanos;
 
-    public BatchWriter(CentralRedis redis, RedisPositionStore positions, String queueKey) {
+    /** @param maxEventsPerSecond at most this many events a second to the centre; 0 for no limit */
+    public BatchWriter(CentralRedis redis, RedisPositionStore positions, String queueKey, long maxEventsPerSecond) {
         this.redis = redis;
         this.positions = positions;
         this.queueKey = queueKey.getBytes(StandardCharsets.UTF_8);
+        this.nanosPerEvent = maxEventsPerSecond == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) / maxEventsPerSecond;
     }
 
-    public synchronized void write(EventBatch batch) {
+    public synchronized void write(EventBatch batch) throws InterruptedException {
         if (failingSinceNanos != 0) {
             retries.incrementAndGet();
+        } else if (nanosPerEvent > 0) {
+            paceFor(batch.size());
         }
         try {
             writeOnce(batch);
@@ -64,6 +71,15 @@ public final class BatchWriter {
             }
             throw e;
         }
+    }
+
+    /** Waits, on this (the only writing) thread, until the rate limit lets {@code events} more go. */
+    private void paceFor(int events) throws InterruptedException {
+        long now = System.nanoTime();
+        if (nextBatchNanos > now) {
+            TimeUnit.NANOSECONDS.sleep(nextBatchNanos - now);
+        }
+        nextBatchNanos = Math.max(now, nextBatchNanos) + events * nanosPerEvent;
     }
 
     public long eventsShipped() {

@@ -85,6 +85,9 @@ class AgentSettingsTest {
         "ROTATED_PATTERN|access.log.[|ROTATED_PATTERN='access.log.[' is not a valid glob",
         "ROTATED_PATTERN|old/access.log.*|ROTATED_PATTERN='old/access.log.*' contains a '/'",
         "ROTATION_QUIET_PERIOD|0|ROTATION_QUIET_PERIOD=0 is out of range",
+        "MAX_EVENTS_PER_SECOND|-5|MAX_EVENTS_PER_SECOND=-5 is out of range; expected 0 to 10000000 (default 0)",
+        "SHIPPING_STUCK_AFTER|0|SHIPPING_STUCK_AFTER=0 is out of range",
+        "LOG_FORMAT|xml|LOG_FORMAT='xml' is not one of json, text",
     })
     void rejectsABadValueWithOneLineNamingIt(String variable, String value, String expectedStart) {
         SettingsException error = assertThrows(SettingsException.class,

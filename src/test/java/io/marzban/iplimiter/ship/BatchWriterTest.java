@@ -42,7 +42,7 @@ class BatchWriterTest {
         central = new CentralRedis(new RedisEndpoint("127.0.0.1", redis.port(), false, null, null, 0), null, "test",
                 300);
         positions = new RedisPositionStore(central, "node-1");
-        writer = new BatchWriter(central, positions, QUEUE);
+        writer = new BatchWriter(central, positions, QUEUE, 0);
     }
 
     @AfterEach
@@ -52,7 +52,7 @@ class BatchWriterTest {
     }
 
     @Test
-    void pushesTheEventsInOrderAndCommitsThePositionWithThem() {
+    void pushesTheEventsInOrderAndCommitsThePositionWithThem() throws Exception {
         writer.write(batch(100, "e1", "e2", "e3"));
         writer.write(batch(200, "e4"));
 
@@ -68,7 +68,7 @@ class BatchWriterTest {
         try (ReplyDroppingProxy network = new ReplyDroppingProxy(redis.port());
              CentralRedis throughNetwork = new CentralRedis(
                      new RedisEndpoint("127.0.0.1", network.port(), false, null, null, 0), null, "test", 300)) {
-            BatchWriter remoteWriter = new BatchWriter(throughNetwork, positions, QUEUE);
+            BatchWriter remoteWriter = new BatchWriter(throughNetwork, positions, QUEUE, 0);
             remoteWriter.write(batch(50, "e0"));
 
             network.dropRepliesFromNextExec();
@@ -92,7 +92,7 @@ class BatchWriterTest {
     }
 
     @Test
-    void aQueueKeyOfTheWrongTypeFailsTheBatchAndLeavesThePositionWhereItWas() {
+    void aQueueKeyOfTheWrongTypeFailsTheBatchAndLeavesThePositionWhereItWas() throws Exception {
         writer.write(batch(100, "e1"));
         try (Jedis jedis = redis.client()) {
             jedis.del(QUEUE);
@@ -105,7 +105,7 @@ class BatchWriterTest {
     }
 
     @Test
-    void aFirstBatchThatFailsLeavesNoPositionBehind() {
+    void aFirstBatchThatFailsLeavesNoPositionBehind() throws Exception {
         try (Jedis jedis = redis.client()) {
             jedis.set(QUEUE, "not a list");
         }
