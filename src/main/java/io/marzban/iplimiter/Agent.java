@@ -11,6 +11,8 @@ import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.ship.BatchAggregation;
 import io.marzban.iplimiter.ship.BatchQueue;
 import io.marzban.iplimiter.ship.BatchWriter;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -38,6 +40,8 @@ public final class Agent {
     }
 
     public static void main(String[] args) throws Exception {
+        // the management server's Vert.x would otherwise copy classpath files to a cache on disk
+        System.setProperty("vertx.disableFileCPResolving", "true");
         // Stop through Camel Main ourselves so that a signal ends in exit code 0 after the graceful stop.
         Signal.handle(new Signal("TERM"), signal -> requestStop());
         Signal.handle(new Signal("INT"), signal -> requestStop());
@@ -79,7 +83,11 @@ public final class Agent {
     }
 
     private static boolean isLoopback(String host) {
-        return host.equals("localhost") || host.startsWith("127.") || host.equals("::1");
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            return false;
+        }
     }
 
     private static String rootMessage(Throwable error) {
@@ -113,7 +121,9 @@ public final class Agent {
                 .withHost(settings.managementHost())
                 .withPort(settings.managementPort())
                 .withHealthCheckEnabled(true)
-                .withMetricsEnabled(true);
+                .withMetricsEnabled(true)
+                .withInfoEnabled(true)
+                .withJolokiaEnabled(true); // for Hawtio; what it may do is in jolokia-access.xml
         main.configure().metrics().withEnabled(true);
         if (settings.managementAuthFile() != null) {
             management.withAuthenticationEnabled(true)

@@ -38,7 +38,7 @@ class SecurityTest {
 
     /** What a node needs on the central Redis, and nothing more (docs/SECURITY.md). */
     static final String NODE_ACL = "reset on >%s ~node_logs_queue ~marzban_ip_limiter:position:node-1:* "
-            + "resetchannels -@all +multi +exec +discard +lpush +get +set +del +ping +client|setname";
+            + "resetchannels -@all +multi +exec +discard +lpush +llen +get +set +del +ping +client|setname";
 
     @TempDir
     static Path certDir;
@@ -208,8 +208,10 @@ class SecurityTest {
             redis.stop(); // failures, with their messages, while Redis is away
             append(AccessLines.numbered(10, 20));
             agent.awaitOutput("Failed delivery");
+            HttpResponse<String> info = get("http://127.0.0.1:" + managementPort + "/observe/info", null);
+            assertEquals(200, info.statusCode(), "the info endpoint is there to be checked");
             String health = get("http://127.0.0.1:" + managementPort + "/observe/health?data=true", null).body()
-                    + get("http://127.0.0.1:" + managementPort + "/observe/info", null).body();
+                    + info.body() + get("http://127.0.0.1:" + managementPort + "/observe/metrics", null).body();
             assertFalse(health.contains(secret), "the password appears in a management answer:\n" + health);
             redis.start();
             addNodeUser(redis, secret); // ACL users live in memory, not in the append-only file

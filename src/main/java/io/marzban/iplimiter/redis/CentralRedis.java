@@ -10,6 +10,7 @@ import javax.net.ssl.SSLParameters;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
@@ -103,6 +104,10 @@ public final class CentralRedis implements Closeable {
             T result = commands.apply(connection);
             lastFailure = null;
             return result;
+        } catch (JedisDataException e) {
+            // Redis answered, with an error (NOPERM, WRONGTYPE, ...): it is reachable and the connection is fine
+            lastFailure = null;
+            throw new CentralRedisException(endpoint, e);
         } catch (JedisException e) {
             // after any failure the connection may be mid-transaction or broken: start clean next time
             drop();

@@ -63,6 +63,8 @@ public final class FileTailer implements Runnable {
     private final AtomicLong linesRead = new AtomicLong();
     /** Size of the file being read when last looked at, for the read lag. */
     private volatile long knownSize;
+    /** Where reading started (stored with the store), the baseline of the read lag until the first commit. */
+    private volatile FilePosition started;
     private long lastLongLineWarningNanos;
 
     // the file being read
@@ -119,10 +121,14 @@ public final class FileTailer implements Runnable {
      * all of the file if the commit was in another file (or none was made yet).
      */
     public long bytesAfter(FilePosition committed) {
+        FilePosition shipped = inCurrentFile(committed) ? committed : inCurrentFile(started) ? started : null;
+        return Math.max(0, knownSize - (shipped == null ? 0 : shipped.offset()));
+    }
+
+    private boolean inCurrentFile(FilePosition position) {
         FileIdentity current = identity;
-        boolean sameFile = committed != null && current != null && committed.file().device() == current.device()
-                && committed.file().inode() == current.inode();
-        return Math.max(0, knownSize - (sameFile ? committed.offset() : 0));
+        return position != null && current != null && position.file().device() == current.device()
+                && position.file().inode() == current.inode();
     }
 
     /** Lines skipped because they were longer than the limit. */
@@ -170,6 +176,7 @@ public final class FileTailer implements Runnable {
             }
         }
         FilePosition start = new FilePosition(pathName, identity, offset);
+        started = start;
         if (!stored.equals(Optional.of(start))) {
             // so that a crash before the first batch starts here again, rather than deciding anew
             savePosition(start);
