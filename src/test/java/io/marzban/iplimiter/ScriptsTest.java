@@ -62,6 +62,51 @@ class ScriptsTest {
         }
     }
 
+    @Test
+    void installsAsASystemdServiceIntoATempRootAndFindsTheLiveAgentHealthy() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            Path log = Files.createFile(dir.resolve("access.log"));
+            String port = Ports.freeText();
+            Map<String, String> settings = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
+                    "ACCESS_LOG_PATH", log.toString(), "MANAGEMENT_PORT", port);
+            Path envFile = dir.resolve("agent.env");
+            Files.writeString(envFile, settings.entrySet().stream().map(e -> e.getKey() + "=" + e.getValue() + "\n")
+                    .reduce("", String::concat));
+            Path jar = Files.writeString(dir.resolve("agent.jar"), "a jar");
+            Path root = Files.createDirectories(dir.resolve("root"));
+            AgentProcess agent = AgentProcess.start(settings, dir.resolve("agent.out"));
+            agent.awaitOutput("at offset");
+            try {
+                Result install = run(List.of("bash", "scripts/install.sh", "--mode", "systemd", "--root", root.toString(),
+                        "--jar", jar.toString(), "--env-file", envFile.toString()), Map.of());
+                assertEquals(0, install.exitCode(), install.output());
+                assertTrue(install.output().contains("installed and running"), install.output());
+            } finally {
+                agent.terminate();
+            }
+            String unit = Files.readString(root.resolve("etc/systemd/system/marzban-ip-limiter-node.service"));
+            assertTrue(unit.contains("User=marzban-agent"), unit);
+            assertTrue(unit.contains("EnvironmentFile=/etc/marzban-ip-limiter-node/agent.env"), unit);
+            assertTrue(unit.contains("-jar /opt/marzban-ip-limiter-node/marzban-ip-limiter-node.jar"), unit);
+            assertEquals("a jar", Files.readString(root.resolve("opt/marzban-ip-limiter-node/marzban-ip-limiter-node.jar")));
+            assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(root.resolve("etc/marzban-ip-limiter-node/agent.env"))));
+        }
+    }
+
+    @Test
+    void theDockerInstallShowsItsStepsInADryRun() throws Exception {
+        Path envFile = Files.writeString(dir.resolve("agent.env"), "NODE_ID=node-1\nCENTRAL_REDIS_URL=redis://r:6379/0\n");
+        Result dryRun = run(List.of("bash", "scripts/install.sh", "--mode", "docker", "--dry-run",
+                "--env-file", envFile.toString()), Map.of());
+        assertEquals(0, dryRun.exitCode(), dryRun.output());
+        assertTrue(dryRun.output().contains("checking Docker and Docker Compose"), dryRun.output());
+        assertTrue(dryRun.output().contains("install -m 0600 " + envFile + " /opt/marzban-ip-limiter-node/config/.env"),
+                dryRun.output());
+        assertTrue(dryRun.output().contains(
+                "docker compose -f /opt/marzban-ip-limiter-node/docker/docker-compose.yml up -d --build"), dryRun.output());
+    }
+
     private Result awaitHealthCheck(Map<String, String> env, int exitCode) throws Exception {
         Result[] last = new Result[1];
         try {
