@@ -58,7 +58,7 @@ public final class Agent {
             System.exit(2);
             return;
         }
-        Logging.configure(settings.logLevel(), settings.logFormat());
+        Logging.configure(settings.logLevel(), settings.logFormat(), settings.nodeId());
         Main main = create(settings, Clock.systemUTC());
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
         running = main;

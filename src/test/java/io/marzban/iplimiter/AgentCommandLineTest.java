@@ -106,6 +106,7 @@ class AgentCommandLineTest {
             for (String line : lines) {
                 JsonNode entry = json.readTree(line);
                 assertTrue(entry.has("level") && entry.has("message"), line);
+                assertEquals("node-1", entry.at("/context/properties/node").asText(), line);
             }
         }
     }

@@ -14,8 +14,10 @@ public final class Logging {
     private Logging() {
     }
 
-    public static void configure(String level, String format) {
+    /** @param node NODE_ID, put on every line (text: {@code node=...}; JSON: under context.properties) */
+    public static void configure(String level, String format, String node) {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        context.putProperty("node", node);
         Logger root = context.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
         root.setLevel(Level.toLevel(level));
         if ("json".equals(format)) {
