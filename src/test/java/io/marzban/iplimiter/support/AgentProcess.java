@@ -33,7 +33,10 @@ public final class AgentProcess {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
         builder.environment().clear();
         builder.environment().putAll(env);
-        return new AgentProcess(builder.start(), output);
+        Process process = builder.start();
+        // a test that fails before it stops its agent must not leave the JVM behind
+        Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly));
+        return new AgentProcess(process, output);
     }
 
     /** SIGTERM, as docker stop and systemd send it; returns the exit code. */
