@@ -67,7 +67,8 @@ public final class Agent {
         }
         try {
             System.exit(main.run(args));
-        } catch (Exception e) {
+        } catch (Throwable e) {
+            // an Error too: the management server's threads would otherwise keep a dead agent's JVM alive
             LoggerFactory.getLogger(Agent.class).error("Cannot start: {}", rootMessage(e));
             LoggerFactory.getLogger(Agent.class).debug("Start failure", e);
             System.exit(1);
