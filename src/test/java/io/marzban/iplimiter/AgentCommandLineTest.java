@@ -86,6 +86,7 @@ class AgentCommandLineTest {
             redis.start();
             AgentProcess second = AgentProcess.start(env, dir.resolve("second.out"));
             Wait.until("400 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() >= 400);
+            assertTrue(first.outputText().contains("On delivery attempt: 0"), "the outage's first failure is logged");
             assertEquals(0, second.terminate(), second.outputText());
             assertEquals(lines, redis.rawLines("node_logs_queue"));
         }

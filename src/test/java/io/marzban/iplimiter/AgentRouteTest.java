@@ -178,6 +178,7 @@ class AgentRouteTest {
             redis.start();
             append(lines.subList(300, 400));
             awaitEvents(400);
+            assertTrue(agent.logged("Batches are written again after"), "the end of the outage is logged once");
         }
         assertEquals(lines, shippedRawLines());
     }

@@ -1,5 +1,8 @@
 package io.marzban.iplimiter;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.support.Wait;
 import io.marzban.iplimiter.tail.TailConsumer;
@@ -17,6 +20,7 @@ import java.util.Map;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.main.Main;
+import org.slf4j.LoggerFactory;
 
 /** The agent's Camel Main running in the test JVM, started and stopped the way Agent.main does. */
 final class RunningAgent implements AutoCloseable {
@@ -25,9 +29,14 @@ final class RunningAgent implements AutoCloseable {
 
     private final Main main;
     private final Thread thread;
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
 
     private RunningAgent(Main main) {
         this.main = main;
+        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+        logs.setContext(root.getLoggerContext());
+        logs.start();
+        root.addAppender(logs);
         this.thread = new Thread(() -> {
             try {
                 main.run();
@@ -73,10 +82,18 @@ final class RunningAgent implements AutoCloseable {
         return counted == null ? 0 : counted.count();
     }
 
+    /** True if the agent logged a line containing {@code text} (at INFO or above, as configured for tests). */
+    boolean logged(String text) {
+        synchronized (logs.list) {
+            return logs.list.stream().anyMatch(event -> event.getFormattedMessage().contains(text));
+        }
+    }
+
     /** Graceful stop, as on SIGTERM. */
     @Override
     public void close() throws InterruptedException {
         main.completed();
         thread.join(LIMIT.toMillis());
+        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
     }
 }

@@ -36,6 +36,7 @@ public final class BatchWriter {
     private volatile FilePosition lastCommitted;
     /** When the writes started failing (System.nanoTime); 0 while the last one succeeded. */
     private volatile long failingSinceNanos;
+    private long failedAttemptsInARow;
     private final AtomicLong eventsShipped = new AtomicLong();
     private final AtomicLong batchesWritten = new AtomicLong();
     private final AtomicLong writeErrors = new AtomicLong();
@@ -60,12 +61,18 @@ public final class BatchWriter {
         }
         try {
             writeOnce(batch);
+            if (failingSinceNanos != 0) {
+                LOG.info("Batches are written again after {} s of failures ({} failed attempts); catching up in file "
+                        + "order", failingFor().toSeconds(), failedAttemptsInARow);
+            }
             failingSinceNanos = 0;
+            failedAttemptsInARow = 0;
             eventsShipped.addAndGet(batch.size());
             batchesWritten.incrementAndGet();
             lastShippedNanos = System.nanoTime();
         } catch (RuntimeException e) {
             writeErrors.incrementAndGet();
+            failedAttemptsInARow++;
             if (failingSinceNanos == 0) {
                 failingSinceNanos = System.nanoTime();
             }
