@@ -46,6 +46,19 @@ curl_args=(--silent --max-time 5)
 if [ -n "$credentials" ]; then
   curl_args+=(--user "$credentials")
 fi
+# GET a management URL; printed body, then the HTTP status on a line of its own. In a container the
+# management server listens on the container's own loopback, so ask from inside it (its wget).
+fetch() {
+  if [ -n "$container" ]; then
+    local body
+    if body="$(docker exec "$container" wget -q -O - "$1" 2>/dev/null)"; then printf '%s\n200' "$body"; else
+      body="$(docker exec "$container" wget -q -O - "$1" 2>&1)"
+      case "$body" in *503*) printf 'see docker logs %s\n503' "$container" ;; *401*) printf '\n401' ;; *) printf '\n000' ;; esac
+    fi
+  else
+    curl "${curl_args[@]}" --write-out '\n%{http_code}' "$1"
+  fi
+}
 
 # 1. the process
 if [ -n "$container" ]; then
@@ -57,7 +70,7 @@ if [ -n "$container" ]; then
     fail "container $container is not running"
   fi
 else
-  pid="$(pgrep -f 'marzban-ip-limiter-node\.jar|io\.marzban\.iplimiter\.Agent' | head -n 1)"
+  pid="$(pgrep -f 'java .*(marzban-ip-limiter-node\.jar|io\.marzban\.iplimiter\.Agent)' | head -n 1)"
   if [ -n "$pid" ]; then
     ok "agent process is running (pid $pid)"
   else
@@ -66,7 +79,7 @@ else
 fi
 
 # 2. readiness, with the agent's own reasons
-body="$(curl "${curl_args[@]}" --write-out '\n%{http_code}' "$base/health")"
+body="$(fetch "$base/health")"
 status="${body##*$'\n'}"
 body="${body%$'\n'*}"
 case "$status" in
@@ -85,7 +98,8 @@ else
 fi
 
 # 4. key metrics
-metrics="$(curl "${curl_args[@]}" "$base/metrics")"
+metrics="$(fetch "$base/metrics")"
+metrics="${metrics%$'\n'*}"
 metric() { printf '%s\n' "$metrics" | awk -v name="$1" '$1 == name || index($1, name "{") == 1 { sum += $2; found = 1 } END { if (found) printf "%.0f", sum; else print "?" }'; }
 if [ -n "$metrics" ]; then
   redis_up="$(metric marzban_redis_up)"

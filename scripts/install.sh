@@ -55,10 +55,22 @@ if [ "$env_file" = config/.env.example ]; then
   echo "install.sh: no config/.env yet; installing the example, edit it before starting (at least NODE_ID and CENTRAL_REDIS_URL)"
   start=0
 fi
+if [ -n "$root" ] && [ "$mode" = docker ]; then
+  start=0 # a temp root gets the files only: no image is built, no container started
+fi
 # the management port and log path, for the checks below
 setting() { sed -n "s/^$1=//p" "$env_file" | tail -n 1 | tr -d '"'; }
 management_port="$(setting MANAGEMENT_PORT)"; management_port="${management_port:-9876}"
 log_path="$(setting ACCESS_LOG_PATH)"; log_path="${log_path:-/var/lib/marzban-node/access.log}"
+
+# installs the settings, but never puts the example over settings already installed
+install_settings() {
+  if [ "$1" = config/.env.example ] && [ -e "$2" ]; then
+    echo "    keeping the settings already in $2"
+  else
+    run install -m "$3" "$1" "$2"
+  fi
+}
 
 install_docker() {
   local dir="$root/opt/marzban-ip-limiter-node"
@@ -73,15 +85,19 @@ install_docker() {
   step "copying the build files and settings to $dir"
   run mkdir -p "$dir/config"
   run cp -r pom.xml src routes docker "$dir/"
-  run install -m 0600 "$env_file" "$dir/config/.env"
+  install_settings "$env_file" "$dir/config/.env" 0600
   if [ "$start" -eq 1 ]; then
     step "building and starting the container"
     run docker compose -f "$dir/docker/docker-compose.yml" up -d --build
-    step "waiting for the container to report healthy"
+    step "waiting for the container to report healthy (its own HEALTHCHECK)"
     if [ "$dry_run" -eq 0 ]; then
       for _ in $(seq 1 40); do
         state="$(docker inspect -f '{{.State.Health.Status}}' marzban-ip-limiter-node 2>/dev/null || true)"
-        if [ "$state" = healthy ]; then echo "    healthy"; return 0; fi
+        if [ "$state" = healthy ]; then
+          scripts/health-check.sh --container marzban-ip-limiter-node || true
+          echo "installed and running"
+          exit 0
+        fi
         sleep 3
       done
       die "the container did not become healthy; see: docker logs marzban-ip-limiter-node"
@@ -110,7 +126,7 @@ install_systemd() {
   step "installing the jar, the settings and the unit"
   run mkdir -p "$home" "$etc" "$(dirname "$unit")"
   run install -m 0644 "$jar" "$home/marzban-ip-limiter-node.jar"
-  run install -m 0640 "$env_file" "$etc/agent.env"
+  install_settings "$env_file" "$etc/agent.env" 0640
   if [ -z "$root" ]; then run chown root:marzban-agent "$etc/agent.env"; fi
   if [ "$dry_run" -eq 0 ]; then
     cat > "$unit" <<'UNIT'
@@ -128,6 +144,8 @@ KillSignal=SIGTERM
 TimeoutStopSec=30
 Restart=on-failure
 RestartSec=5
+# exit code 2 is a configuration error: restarting would not fix it
+RestartPreventExitStatus=2
 NoNewPrivileges=yes
 ProtectSystem=strict
 ProtectHome=yes
@@ -149,14 +167,15 @@ UNIT
     if [ "$start" -eq 1 ]; then
       step "starting the service"
       run systemctl daemon-reload
-      run systemctl enable --now marzban-ip-limiter-node
+      run systemctl enable marzban-ip-limiter-node
+      run systemctl restart marzban-ip-limiter-node # also picks up a new jar on an upgrade
     fi
   fi
 }
 
 "install_$mode"
 
-if [ "$start" -eq 1 ] && [ "$dry_run" -eq 0 ]; then
+if [ "$mode" = systemd ] && [ "$start" -eq 1 ] && [ "$dry_run" -eq 0 ]; then
   step "checking that the agent came up (scripts/health-check.sh)"
   for _ in $(seq 1 20); do
     if MANAGEMENT_PORT="$management_port" ACCESS_LOG_PATH="$log_path" scripts/health-check.sh >/dev/null 2>&1; then

@@ -108,6 +108,7 @@ class AgentCommandLineTest {
                 JsonNode entry = json.readTree(line);
                 assertTrue(entry.has("level") && entry.has("message"), line);
                 assertEquals("node-1", entry.at("/context/properties/node").asText(), line);
+                assertTrue(!entry.path("formattedMessage").asText().contains("{}"), "values are filled in: " + line);
             }
         }
     }

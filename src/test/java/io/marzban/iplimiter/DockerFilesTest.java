@@ -18,7 +18,7 @@ class DockerFilesTest {
     private static final Path DOCKERFILE = Path.of("docker", "Dockerfile");
 
     @Test
-    void theImageIsBuiltInOneStageAndRunsASmallJreAsAnUnprivilegedUser() throws Exception {
+    void theImageIsBuiltInItsOwnStageAndRunsASmallJreAsAnUnprivilegedUser() throws Exception {
         List<String> lines = Files.readAllLines(DOCKERFILE);
         List<String> from = lines.stream().filter(line -> line.startsWith("FROM ")).toList();
         assertEquals(2, from.size(), "multi-stage: build, then run");
@@ -43,6 +43,7 @@ class DockerFilesTest {
         Map<String, Object> compose = yaml(Path.of("docker", "docker-compose.yml"));
         Map<String, Object> service = map(map(compose.get("services")).get("marzban-ip-limiter-node"));
         assertEquals("unless-stopped", service.get("restart"));
+        assertEquals("30s", service.get("stop_grace_period"), "longer than SHUTDOWN_TIMEOUT");
         assertEquals(List.of("../config/.env"), service.get("env_file"));
         assertTrue(Files.exists(Path.of("config", ".env.example")), "the env file has a template beside it");
         List<?> volumes = (List<?>) service.get("volumes");
@@ -55,6 +56,12 @@ class DockerFilesTest {
                 .resolve(build.get("dockerfile").toString())), "the build points at the Dockerfile");
         assertEquals(List.of("marzban"), service.get("networks"));
         assertTrue(map(compose.get("networks")).containsKey("marzban"));
+    }
+
+    @Test
+    void theBuildContextLeavesOutBuildOutputAndHistory() throws Exception {
+        List<String> ignored = Files.readAllLines(Path.of(".dockerignore"));
+        assertTrue(ignored.contains("target/") && ignored.contains(".git/"), ignored.toString());
     }
 
     @Test

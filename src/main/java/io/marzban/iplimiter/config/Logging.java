@@ -24,6 +24,7 @@ public final class Logging {
             // one JSON object per line, for log collectors
             JsonEncoder encoder = new JsonEncoder();
             encoder.setContext(context);
+            encoder.setWithFormattedMessage(true);
             encoder.start();
             ConsoleAppender<ILoggingEvent> json = new ConsoleAppender<>();
             json.setContext(context);
