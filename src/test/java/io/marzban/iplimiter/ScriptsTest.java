@@ -46,16 +46,14 @@ class ScriptsTest {
             agent.awaitOutput("at offset");
             Map<String, String> checkEnv = Map.of("MANAGEMENT_PORT", port, "ACCESS_LOG_PATH", log.toString());
             try {
-                Result healthy = awaitHealthCheck(checkEnv, 0);
-                assertTrue(healthy.output().contains("OK   ready"), healthy.output());
+                Result healthy = awaitHealthCheck(checkEnv, 0, "OK   ready");
+                assertTrue(healthy.output().contains("OK   central Redis answers"), healthy.output());
 
                 redis.stop();
-                Result down = awaitHealthCheck(checkEnv, 1);
-                assertTrue(down.output().contains("FAIL not ready: central Redis redis://127.0.0.1:" + redis.port()),
-                        down.output());
+                awaitHealthCheck(checkEnv, 1, "FAIL not ready: central Redis redis://127.0.0.1:" + redis.port());
 
                 redis.start();
-                awaitHealthCheck(checkEnv, 0);
+                awaitHealthCheck(checkEnv, 0, "OK   ready");
             } finally {
                 agent.terminate();
             }
@@ -107,12 +105,13 @@ class ScriptsTest {
                 "docker compose -f /opt/marzban-ip-limiter-node/docker/docker-compose.yml up -d --build"), dryRun.output());
     }
 
-    private Result awaitHealthCheck(Map<String, String> env, int exitCode) throws Exception {
+    /** Runs health-check.sh until it exits with {@code exitCode} and says {@code text}. */
+    private Result awaitHealthCheck(Map<String, String> env, int exitCode, String text) throws Exception {
         Result[] last = new Result[1];
         try {
-            Wait.until("health-check.sh exit " + exitCode, Duration.ofSeconds(30), () -> {
+            Wait.until("health-check.sh exit " + exitCode + " saying " + text, Duration.ofSeconds(30), () -> {
                 last[0] = run(List.of("bash", "scripts/health-check.sh"), env);
-                return last[0].exitCode() == exitCode;
+                return last[0].exitCode() == exitCode && last[0].output().contains(text);
             });
         } catch (AssertionError e) {
             throw new AssertionError(e.getMessage() + "; last output:\n" + last[0].output());
