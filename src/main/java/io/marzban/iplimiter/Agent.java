@@ -18,6 +18,7 @@ import java.time.Duration;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.ManagementStatisticsLevel;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
@@ -125,7 +126,12 @@ public final class Agent {
                 .withMetricsEnabled(true)
                 .withInfoEnabled(true)
                 .withJolokiaEnabled(true); // for Hawtio; what it may do is in jolokia-access.xml
-        main.configure().metrics().withEnabled(true);
+        // Camel's route gauges, but no timer around every line: the per-exchange meters cost more than the
+        // agent's own work per line (the agent's meters are read when scraped)
+        main.configure().metrics().withEnabled(true).withEnableRoutePolicy(false)
+                .withEnableExchangeEventNotifier(false);
+        // JMX statistics per route (Hawtio shows them), not per step of every line
+        main.configure().setJmxManagementStatisticsLevel(ManagementStatisticsLevel.RoutesOnly);
         if (settings.managementAuthFile() != null) {
             management.withAuthenticationEnabled(true)
                     .withBasicPropertiesFile(settings.managementAuthFile().toString());

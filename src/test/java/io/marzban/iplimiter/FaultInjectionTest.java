@@ -10,7 +10,10 @@ import io.marzban.iplimiter.support.Wait;
 import io.marzban.iplimiter.support.XrayWriter;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -125,13 +128,25 @@ class FaultInjectionTest {
     @Test
     void aFileMissingAtStartIsReadWholeWhenItAppears() throws Exception {
         Files.delete(log);
-        try (RunningAgentInBackground agent = new RunningAgentInBackground(env("START_POSITION", "end"))) {
-            Thread.sleep(1000);
+        String port = Ports.freeText();
+        try (AutoCloseable agent = RunningAgent.startInBackground(env("START_POSITION", "end", "MANAGEMENT_PORT", port))) {
+            // the file appears only once the agent is waiting for it, as on a node where Xray starts later
+            Wait.until("the agent waits for the file", LIMIT, () -> healthMentions(port, "to appear"));
             try (XrayWriter xray = new XrayWriter(log, true, 1)) {
                 Thread.sleep(500);
                 xray.close();
                 assertExactlyOnce(xray.written());
             }
+        }
+    }
+
+    private static boolean healthMentions(String port, String text) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/observe/health")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body().contains(text);
+        } catch (Exception e) {
+            return false;
         }
     }
 
@@ -293,32 +308,5 @@ class FaultInjectionTest {
 
     private void appendBytes(byte[] bytes) throws IOException {
         Files.write(log, bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    }
-
-    /** An agent started on another thread, for a start that waits (for the file) longer than the test. */
-    private static final class RunningAgentInBackground implements AutoCloseable {
-        private final Thread starter;
-        private volatile RunningAgent agent;
-
-        RunningAgentInBackground(Map<String, String> env) {
-            starter = new Thread(() -> {
-                try {
-                    agent = RunningAgent.start(env);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                } catch (AssertionError e) {
-                    throw new UncheckedIOException(new IOException(e.getMessage()));
-                }
-            });
-            starter.start();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            starter.join();
-            if (agent != null) {
-                agent.close();
-            }
-        }
     }
 }

@@ -70,7 +70,7 @@ class HealthTest {
 
     @Test
     void downWithTheReasonWhileTheLogCannotBeRead() throws Exception {
-        try (RunningAgentInBackground agent = new RunningAgentInBackground(env())) {
+        try (AutoCloseable agent = RunningAgent.startInBackground(env())) {
             awaitHealth(503, body -> body.contains("Waiting for") && body.contains("access.log to appear"));
             Files.createFile(dir.resolve("access.log"));
             awaitHealth(200, body -> body.contains("UP"));
@@ -113,31 +113,6 @@ class HealthTest {
                     HttpResponse.BodyHandlers.ofString());
         } catch (Exception e) {
             return null;
-        }
-    }
-
-    /** For a start that waits for the log file longer than RunningAgent.start would. */
-    private static final class RunningAgentInBackground implements AutoCloseable {
-        private final Thread starter;
-        private volatile RunningAgent agent;
-
-        RunningAgentInBackground(Map<String, String> env) {
-            starter = new Thread(() -> {
-                try {
-                    agent = RunningAgent.start(env);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            starter.start();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            starter.join();
-            if (agent != null) {
-                agent.close();
-            }
         }
     }
 }

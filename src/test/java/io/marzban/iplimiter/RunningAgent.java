@@ -54,6 +54,28 @@ final class RunningAgent implements AutoCloseable {
         return agent;
     }
 
+    /**
+     * Starts the agent on another thread, for a start that waits (for the log file, for Redis) longer than the
+     * test wants to block; closing it waits for the start, then stops the agent.
+     */
+    static AutoCloseable startInBackground(Map<String, String> env) {
+        RunningAgent[] started = new RunningAgent[1];
+        Thread starter = new Thread(() -> {
+            try {
+                started[0] = start(env);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "agent-starter");
+        starter.start();
+        return () -> {
+            starter.join();
+            if (started[0] != null) {
+                started[0].close();
+            }
+        };
+    }
+
     boolean isFollowing() {
         CamelContext context = main.getCamelContext();
         return context != null && context.isStarted()
