@@ -148,6 +148,7 @@ public final class BatchWriter {
                 LOG.info("The last batch ({} events) reached Redis before the connection broke; not writing it again",
                         batch.size());
                 outcomeUnknown = false;
+                lastCommitted = position;
                 return null;
             }
             outcomeUnknown = true;
@@ -158,13 +159,12 @@ public final class BatchWriter {
             transaction.set(positionKey, positions.encode(position));
             List<Object> replies = transaction.exec();
             outcomeUnknown = false;
-            if (replies == null || replies.get(0) instanceof Exception) {
+            if (replies.get(0) instanceof Exception failure) {
                 // LPUSH failed inside EXEC (e.g. the queue key holds another type) while SET went through:
                 // put the old position back so these events are written again once the problem is fixed
                 restore(jedis, positionKey, previous.get());
-                Object failure = replies == null ? "transaction discarded" : ((Exception) replies.get(0)).getMessage();
                 throw new IllegalStateException("LPUSH to " + new String(queueKey, StandardCharsets.UTF_8)
-                        + " failed: " + failure);
+                        + " failed: " + failure.getMessage());
             }
             if (previous.get() == null && lastCommitted != null) {
                 LOG.warn("The central Redis had lost the position of {} (restarted without its data?); events written "

@@ -369,7 +369,8 @@ public final class FileTailer implements Runnable {
             int read = channel.read(buffer, offset);
             if (read <= 0 || !identity.matches(channel, device, inode)) {
                 // truncated (and maybe written again) while the sink held us up: what was read may be the new
-                // file's bytes, so drop it and let readNewLines recover the rest from the copy
+                // file's bytes, so drop it and have readNewLines look again (and recover the rest from the copy)
+                sizeAtLastRead = -1;
                 return;
             }
             long base = offset;
