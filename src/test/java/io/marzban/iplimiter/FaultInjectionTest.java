@@ -3,6 +3,7 @@ package io.marzban.iplimiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
@@ -10,9 +11,6 @@ import io.marzban.iplimiter.support.Wait;
 import io.marzban.iplimiter.support.XrayWriter;
 import java.io.IOException;
 import java.io.RandomAccessFile;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -141,13 +139,8 @@ class FaultInjectionTest {
     }
 
     private static boolean healthMentions(String port, String text) {
-        try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                            URI.create("http://127.0.0.1:" + port + "/observe/health")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body().contains(text);
-        } catch (Exception e) {
-            return false;
-        }
+        HttpResponse<String> health = Http.get("http://127.0.0.1:" + port + "/observe/health");
+        return health != null && health.body().contains(text);
     }
 
     // ---- rotation while the agent is down ----

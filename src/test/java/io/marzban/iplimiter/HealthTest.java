@@ -1,12 +1,10 @@
 package io.marzban.iplimiter;
 
+import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,11 +106,6 @@ class HealthTest {
     }
 
     private HttpResponse<String> get() {
-        try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(health)).build(),
-                    HttpResponse.BodyHandlers.ofString());
-        } catch (Exception e) {
-            return null;
-        }
+        return Http.get(health);
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
@@ -92,12 +93,8 @@ class JolokiaTest {
     }
 
     private int health() {
-        try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "/health")).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (Exception e) {
-            return -1;
-        }
+        HttpResponse<String> health = Http.get(base + "/health");
+        return health == null ? -1 : health.statusCode();
     }
 
     private static void append(Path log, List<String> lines) throws Exception {

@@ -3,13 +3,11 @@ package io.marzban.iplimiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -71,12 +69,8 @@ class MetricsTest {
     }
 
     private static String scrape(String url) {
-        try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-                    HttpResponse.BodyHandlers.ofString()).body();
-        } catch (Exception e) {
-            return "";
-        }
+        HttpResponse<String> metrics = Http.get(url);
+        return metrics == null ? "" : metrics.body();
     }
 
     /** The value of the sample with this name, and this label if given, e.g. {@code x{reason="y"}}; NaN if absent. */

@@ -8,22 +8,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.TestCertificates;
 import io.marzban.iplimiter.support.Wait;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -165,30 +162,22 @@ class SecurityTest {
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             String open = Ports.freeText();
             try (RunningAgent agent = RunningAgent.start(env(redis.url(), "MANAGEMENT_PORT", open))) {
-                assertEquals(200, get("http://127.0.0.1:" + open + "/observe/health", null).statusCode());
+                assertEquals(200, Http.get("http://127.0.0.1:" + open + "/observe/health", null).statusCode());
             }
             Path users = Files.writeString(dir.resolve("management.properties"), "user.ops = ops-secret\n");
             String guarded = Ports.freeText();
             try (RunningAgent agent = RunningAgent.start(env(redis.url(), "MANAGEMENT_PORT", guarded,
                     "MANAGEMENT_AUTH_FILE", users.toString()))) {
                 String health = "http://127.0.0.1:" + guarded + "/observe/health";
-                assertEquals(401, get(health, null).statusCode());
-                assertEquals(401, get(health, "ops:wrong").statusCode());
-                HttpResponse<String> allowed = get(health, "ops:ops-secret");
+                assertEquals(401, Http.get(health, null).statusCode());
+                assertEquals(401, Http.get(health, "ops:wrong").statusCode());
+                HttpResponse<String> allowed = Http.get(health, "ops:ops-secret");
                 assertEquals(200, allowed.statusCode());
                 assertTrue(allowed.body().contains("UP"), allowed.body());
             }
         }
     }
 
-    private static HttpResponse<String> get(String url, String credentials) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url));
-        if (credentials != null) {
-            request.header("Authorization", "Basic "
-                    + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));
-        }
-        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
 
     // ---- secrets never leak ----
 
@@ -208,10 +197,10 @@ class SecurityTest {
             redis.stop(); // failures, with their messages, while Redis is away
             append(AccessLines.numbered(10, 20));
             agent.awaitOutput("Failed delivery");
-            HttpResponse<String> info = get("http://127.0.0.1:" + managementPort + "/observe/info", null);
+            HttpResponse<String> info = Http.get("http://127.0.0.1:" + managementPort + "/observe/info", null);
             assertEquals(200, info.statusCode(), "the info endpoint is there to be checked");
-            String health = get("http://127.0.0.1:" + managementPort + "/observe/health?data=true", null).body()
-                    + info.body() + get("http://127.0.0.1:" + managementPort + "/observe/metrics", null).body();
+            String health = Http.get("http://127.0.0.1:" + managementPort + "/observe/health?data=true", null).body()
+                    + info.body() + Http.get("http://127.0.0.1:" + managementPort + "/observe/metrics", null).body();
             assertFalse(health.contains(secret), "the password appears in a management answer:\n" + health);
             redis.start();
             addNodeUser(redis, secret); // ACL users live in memory, not in the append-only file

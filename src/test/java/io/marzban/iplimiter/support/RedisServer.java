@@ -2,7 +2,6 @@ package io.marzban.iplimiter.support;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,7 +30,7 @@ public final class RedisServer implements AutoCloseable {
     }
 
     public static RedisServer start(Path dir) throws Exception {
-        RedisServer server = new RedisServer(dir, freePort(), 0, List.of());
+        RedisServer server = new RedisServer(dir, Ports.free(), 0, List.of());
         server.start();
         return server;
     }
@@ -39,8 +38,8 @@ public final class RedisServer implements AutoCloseable {
     /** Also listens for TLS on {@link #tlsPort()} with this certificate; the plain port stays for the test. */
     public static RedisServer startWithTls(Path dir, TestCertificates certificates, String serverName,
                                            boolean requireClientCertificate) throws Exception {
-        int tlsPort = freePort();
-        RedisServer server = new RedisServer(dir, freePort(), tlsPort, List.of(
+        int tlsPort = Ports.free();
+        RedisServer server = new RedisServer(dir, Ports.free(), tlsPort, List.of(
                 "--tls-port", Integer.toString(tlsPort),
                 "--tls-cert-file", certificates.cert(serverName).toString(),
                 "--tls-key-file", certificates.key(serverName).toString(),
@@ -130,11 +129,6 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        }
-    }
 
     private static void deleteRecursively(Path path) throws IOException {
         if (Files.isDirectory(path)) {
