@@ -4,6 +4,7 @@ import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.Logging;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.monitoring.ShippingMetrics;
+import io.marzban.iplimiter.monitoring.SkippedLines;
 import io.marzban.iplimiter.monitoring.ShippingReadiness;
 import io.marzban.iplimiter.parse.AccessLineParser;
 import io.marzban.iplimiter.position.RedisPositionStore;
@@ -11,6 +12,7 @@ import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.ship.BatchAggregation;
 import io.marzban.iplimiter.ship.BatchQueue;
 import io.marzban.iplimiter.ship.BatchWriter;
+import io.marzban.iplimiter.ship.EventJson;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -130,6 +132,8 @@ public final class Agent {
         // agent's own work per line (the agent's meters are read when scraped)
         main.configure().metrics().withEnabled(true).withEnableRoutePolicy(false)
                 .withEnableExchangeEventNotifier(false);
+        // the setter above does not reach the notifier (Camel 4.18), which then scans every meter per exchange
+        main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
         // JMX statistics per route (Hawtio shows them), not per step of every line
         main.configure().setJmxManagementStatisticsLevel(ManagementStatisticsLevel.RoutesOnly);
         if (settings.managementAuthFile() != null) {
@@ -148,6 +152,8 @@ public final class Agent {
         main.bind("accessLineParser", new AccessLineParser(settings.nodeId(), settings.nodeName(),
                 settings.logTimezone(), clock));
         main.bind("positionStore", positions);
+        main.bind("skippedLines", new SkippedLines(meters));
+        main.bind("eventJson", new EventJson());
         main.bind("batchAggregation", new BatchAggregation());
         main.bind("batchQueue", batchQueue);
         BatchWriter batchWriter = new BatchWriter(redis, positions, settings.queueKey(),

@@ -16,10 +16,13 @@ import org.apache.camel.Route;
 
 /**
  * The agent's own meters, shown at /observe/metrics beside Camel's and the JVM's. The route counts the lines it
- * skips ({@code marzban_lines_skipped}); everything else is read from the tailer, the writer and the connection
- * when scraped, so nothing is counted twice or on the hot path.
+ * skips ({@link SkippedLines}); everything else is read from the tailer, the writer and the connection when
+ * scraped, so nothing is counted twice or on the hot path.
  */
 public final class ShippingMetrics {
+
+    static final String LINES_SKIPPED = "marzban_lines_skipped";
+    static final String LINES_SKIPPED_DESCRIPTION = "lines skipped, by reason";
 
     private ShippingMetrics() {
     }
@@ -32,10 +35,9 @@ public final class ShippingMetrics {
         new UptimeMetrics().bindTo(registry);
         FunctionCounter.builder("marzban_lines_read", context, c -> tailValue(c, TailConsumer::linesRead))
                 .description("lines read from the access log").register(registry);
-        // same tag keys as the route's counter of this name (Camel adds camelContext), as Prometheus requires
-        FunctionCounter.builder("marzban_lines_skipped", context, c -> tailValue(c, TailConsumer::linesTooLong))
-                .description("lines skipped, by reason").tag("camelContext", context.getName())
-                .tag("reason", "too_long").register(registry);
+        // lines the tailer skips never reach the route; same name and tag keys as SkippedLines' counters
+        FunctionCounter.builder(LINES_SKIPPED, context, c -> tailValue(c, TailConsumer::linesTooLong))
+                .description(LINES_SKIPPED_DESCRIPTION).tag("reason", "too_long").register(registry);
         FunctionCounter.builder("marzban_events_shipped", writer, BatchWriter::eventsShipped)
                 .description("events written to the central queue").register(registry);
         FunctionCounter.builder("marzban_batches_written", writer, BatchWriter::batchesWritten)

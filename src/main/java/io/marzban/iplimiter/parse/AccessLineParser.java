@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 
 /**
  * Parses one line of an Xray or V2Ray access log:
@@ -39,6 +40,15 @@ public final class AccessLineParser {
         this.nodeName = nodeName;
         this.logZone = logZone;
         this.clock = clock;
+    }
+
+    /** Parses a group of lines (each without its {@code \n}); never throws for any non-null input. */
+    public ParsedLines parseAll(List<String> lines) {
+        ParsedLines parsed = new ParsedLines(lines.size());
+        for (String line : lines) {
+            parsed.add(parse(line));
+        }
+        return parsed;
     }
 
     /** Parses one line (without its {@code \n}); never throws for any non-null input. */

@@ -1,12 +1,9 @@
 package io.marzban.iplimiter.parse;
 
-import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import java.time.Instant;
 
 /**
- * One accepted connection of a user, as shipped to Redis in JSON.
+ * One accepted connection of a user; shipped to Redis as JSON ({@link io.marzban.iplimiter.ship.EventJson}).
  *
  * @param timestamp   when Xray logged the connection (microsecond precision)
  * @param nodeId      the node that wrote the line
@@ -16,14 +13,6 @@ import java.time.Instant;
  * @param rawLine     the log line without trailing whitespace
  * @param processedAt when the line was parsed (microsecond precision)
  */
-@JsonPropertyOrder({"timestamp", "node_id", "node_name", "email", "client_ip", "raw_line", "processed_at"})
-public record ConnectionEvent(
-        @JsonProperty("timestamp") @JsonSerialize(using = EpochSecondsSerializer.class) Instant timestamp,
-        @JsonProperty("node_id") String nodeId,
-        @JsonProperty("node_name") String nodeName,
-        @JsonProperty("email") String email,
-        @JsonProperty("client_ip") String clientIp,
-        @JsonProperty("raw_line") String rawLine,
-        @JsonProperty("processed_at") @JsonSerialize(using = EpochSecondsSerializer.class) Instant processedAt)
-        implements ParsedLine {
+public record ConnectionEvent(Instant timestamp, String nodeId, String nodeName, String email, String clientIp,
+                              String rawLine, Instant processedAt) implements ParsedLine {
 }

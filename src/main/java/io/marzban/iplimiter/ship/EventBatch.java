@@ -13,9 +13,10 @@ public final class EventBatch {
     private final List<byte[]> events = new ArrayList<>();
     private FilePosition position;
 
-    public void add(byte[] event, FilePosition endOfLine) {
-        events.add(event);
-        position = endOfLine;
+    /** Adds the events of a group of lines that ends at {@code endOfLastLine}. */
+    public void add(List<byte[]> groupEvents, FilePosition endOfLastLine) {
+        events.addAll(groupEvents);
+        position = endOfLastLine;
     }
 
     public byte[][] events() {

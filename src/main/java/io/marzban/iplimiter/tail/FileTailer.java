@@ -13,6 +13,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -22,9 +24,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Follows one log file by identity and hands every complete line, with the position just after it, to a
- * {@link LineSink}. Lines are cut only at {@code \n}: a half-written last line waits for its end. The sink is
- * called on this thread, so a sink that blocks (the shipper is behind) stops reading; the file is the buffer.
+ * Follows one log file by identity and hands its complete lines to a {@link LineSink} in groups of up to
+ * {@code linesPerGroup}, each with the position just after its last line. Lines are cut only at {@code \n}: a
+ * half-written last line waits for its end. The sink is called on this thread, so a sink that blocks (the
+ * shipper is behind) stops reading; the file is the buffer.
+ *
+ * <p>Waiting. With nothing to read, the tailer sleeps until the directory reports a change (or {@code pollMillis}
+ * passes); a file that keeps growing is read at most every {@code readIntervalMillis}, so a writer that writes
+ * line by line is read in groups rather than line by line.
  *
  * <p>Rotation. When the path leads to another file (rename + create, delete + recreate), the file being read is
  * drained until it has been quiet for {@code rotationQuietMillis} (Xray keeps writing to it for a while), then
@@ -34,25 +41,28 @@ import org.slf4j.LoggerFactory;
  */
 public final class FileTailer implements Runnable {
 
-    /** Receives each complete line; throwing makes the tailer offer the same line again later. */
+    /** Receives complete lines in file order; throwing makes the tailer offer the same lines again later. */
     @FunctionalInterface
     public interface LineSink {
-        void accept(String line, FilePosition endOfLine) throws Exception;
+        void accept(List<String> lines, FilePosition endOfLastLine) throws Exception;
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(FileTailer.class);
-    private static final int MIN_BUFFER = 64 * 1024;
+    private static final int MIN_BUFFER = 128 * 1024;
 
     private final Path path;
     private final String pathName;
     private final boolean startAtBeginning;
     private final int maxLineBytes;
+    private final int linesPerGroup;
     private final long pollMillis;
+    private final long readIntervalNanos;
     private final long rotationQuietMillis;
     private final PositionStore positions;
     private final RotatedFiles rotated;
     private final LineSink sink;
     private final ByteBuffer buffer;
+    private final DirectoryWatch changes;
 
     private volatile boolean running = true;
     /** True while a file is open and positioned; false while waiting for one. */
@@ -74,28 +84,37 @@ public final class FileTailer implements Runnable {
     private volatile FileIdentity identity;
     /** A copy left by copytruncate: nobody writes to it, so there is no quiet period to wait for. */
     private boolean readingCopy;
-    /** Everything before this offset has been handed to the sink (or skipped). */
+    /** Everything before this offset has been read into {@link #group} and handed to the sink (or skipped). */
     private long offset;
+    /** Lines read but not yet handed to the sink, and the offset where the first of them starts. */
+    private final List<String> group = new ArrayList<>();
+    private long groupStart;
+    private long groupEnd;
     /** Inside a line longer than maxLineBytes: drop bytes up to its {@code \n}. */
     private boolean skippingLongLine;
     /** File size at the last read; -1 forces a read (after opening, or when a line must be offered again). */
     private long sizeAtLastRead;
     private long lastGrowthNanos;
+    private long lastReadNanos;
     /** Modification time of the file being read when last seen at the path: orders it among rotated files. */
     private long lastSeenModifiedNanos;
 
-    public FileTailer(Path path, String startPosition, int maxLineBytes, long pollMillis, long rotationQuietMillis,
-                      String rotatedPattern, PositionStore positions, LineSink sink) {
+    public FileTailer(Path path, String startPosition, int maxLineBytes, int linesPerGroup, long pollMillis,
+                      long readIntervalMillis, long rotationQuietMillis, String rotatedPattern, PositionStore positions,
+                      LineSink sink) {
         this.path = path.toAbsolutePath();
         this.pathName = this.path.toString();
         this.startAtBeginning = "beginning".equals(startPosition);
         this.maxLineBytes = maxLineBytes;
+        this.linesPerGroup = linesPerGroup;
         this.pollMillis = pollMillis;
+        this.readIntervalNanos = TimeUnit.MILLISECONDS.toNanos(readIntervalMillis);
         this.rotationQuietMillis = rotationQuietMillis;
         this.positions = positions;
         this.rotated = new RotatedFiles(this.path, rotatedPattern);
         this.sink = sink;
         this.buffer = ByteBuffer.allocate(Math.max(MIN_BUFFER, maxLineBytes + 1));
+        this.changes = new DirectoryWatch(this.path.getParent());
     }
 
     public void stop() {
@@ -148,13 +167,14 @@ public final class FileTailer implements Runnable {
                     moveToNextFile();
                     continue;
                 }
-                pause(pollMillis);
+                awaitChange();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             following = false;
             closeChannel();
+            changes.close();
         }
     }
 
@@ -300,7 +320,9 @@ public final class FileTailer implements Runnable {
             } catch (IOException e) {
                 lastProblem = logOnce(lastProblem, "Cannot open " + pathName + ": " + e);
             }
-            pause(pollMillis);
+            if (running) {
+                changes.await(pollMillis);
+            }
         }
         throw new InterruptedException("stopped while waiting for " + pathName);
     }
@@ -351,6 +373,7 @@ public final class FileTailer implements Runnable {
                 identity = FileIdentity.of(channel, device, inode);
             }
             lastGrowthNanos = System.nanoTime();
+            lastReadNanos = lastGrowthNanos;
             sizeAtLastRead = size;
             long before = offset;
             readUpTo(size);
@@ -364,6 +387,14 @@ public final class FileTailer implements Runnable {
     }
 
     private void readUpTo(long size) throws IOException, InterruptedException {
+        try {
+            readLinesUpTo(size);
+        } finally {
+            handOverGroup(); // lines read before any stop are from the file we checked: hand them over
+        }
+    }
+
+    private void readLinesUpTo(long size) throws IOException, InterruptedException {
         while (running && offset < size) {
             buffer.clear();
             int read = channel.read(buffer, offset);
@@ -387,8 +418,11 @@ public final class FileTailer implements Runnable {
                         skippingLongLine = false;
                     } else if (i - lineStart > maxLineBytes) {
                         countLongLine(base + lineStart);
-                    } else if (!handOver(bytes, lineStart, i, base + i + 1)) {
-                        return;
+                    } else {
+                        addToGroup(new String(bytes, lineStart, i - lineStart, StandardCharsets.UTF_8), base + i + 1);
+                        if (group.size() == linesPerGroup && !handOverGroup()) {
+                            return;
+                        }
                     }
                     lineStart = i + 1;
                     offset = base + lineStart;
@@ -407,6 +441,14 @@ public final class FileTailer implements Runnable {
         }
     }
 
+    private void addToGroup(String line, long endOffset) {
+        if (group.isEmpty()) {
+            groupStart = offset;
+        }
+        group.add(line);
+        groupEnd = endOffset;
+    }
+
     private void countLongLine(long at) {
         long count = linesTooLong.incrementAndGet();
         long now = System.nanoTime();
@@ -418,21 +460,42 @@ public final class FileTailer implements Runnable {
         }
     }
 
-    /** Hands one line to the sink; false (and the line is offered again later) if the sink failed. */
-    private boolean handOver(byte[] bytes, int start, int end, long endOffset) throws InterruptedException {
-        String line = new String(bytes, start, end - start, StandardCharsets.UTF_8);
+    /**
+     * Hands the lines read so far to the sink; false if the sink failed, and then reading goes back to the first
+     * of them, to offer them again later.
+     */
+    private boolean handOverGroup() throws InterruptedException {
+        if (group.isEmpty()) {
+            return true;
+        }
+        List<String> lines = List.copyOf(group);
+        group.clear();
         try {
-            sink.accept(line, new FilePosition(pathName, identity, endOffset));
-            linesRead.incrementAndGet();
+            sink.accept(lines, new FilePosition(pathName, identity, groupEnd));
+            linesRead.addAndGet(lines.size());
             return true;
         } catch (Exception e) {
+            offset = groupStart;
+            skippingLongLine = false;
             sizeAtLastRead = -1;
             if (running) {
-                LOG.warn("A line at offset {} of {} could not be processed ({}); offering it again", endOffset, pathName,
-                        e.toString());
+                LOG.warn("Lines at offsets {}-{} of {} could not be processed ({}); offering them again", groupStart,
+                        groupEnd, pathName, e.toString());
                 pause(Math.max(pollMillis, 1_000));
             }
             return false;
+        }
+    }
+
+    /**
+     * Sleeps until the directory reports a change or pollMillis passes; then, if the last read was less than
+     * readIntervalMillis ago, until that much time has passed, so that lines written one by one are read together.
+     */
+    private void awaitChange() throws InterruptedException {
+        changes.await(pollMillis);
+        long sinceRead = System.nanoTime() - lastReadNanos;
+        if (sinceRead < readIntervalNanos) {
+            pause(TimeUnit.NANOSECONDS.toMillis(readIntervalNanos - sinceRead) + 1);
         }
     }
 

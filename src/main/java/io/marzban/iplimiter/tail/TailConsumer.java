@@ -2,6 +2,7 @@ package io.marzban.iplimiter.tail;
 
 import io.marzban.iplimiter.position.FilePosition;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.Exchange;
@@ -9,12 +10,13 @@ import org.apache.camel.Processor;
 import org.apache.camel.support.DefaultConsumer;
 
 /**
- * Runs a {@link FileTailer} on its own thread and sends each line through the route synchronously, with the
- * line's end position in the {@value #POSITION_HEADER} header.
+ * Runs a {@link FileTailer} on its own thread and sends each group of lines ({@code List<String>}, file order)
+ * through the route synchronously, with the position just after its last line in the {@value #POSITION_HEADER}
+ * header. Groups rather than single lines: the route's fixed cost per exchange is paid once per group.
  */
 public final class TailConsumer extends DefaultConsumer {
 
-    /** Header with the {@link io.marzban.iplimiter.position.FilePosition} just after the line in the body. */
+    /** Header with the {@link io.marzban.iplimiter.position.FilePosition} just after the last line in the body. */
     public static final String POSITION_HEADER = "TailPosition";
 
     private final TailEndpoint endpoint;
@@ -33,15 +35,16 @@ public final class TailConsumer extends DefaultConsumer {
     protected void doStart() throws Exception {
         super.doStart();
         tailer = new FileTailer(Path.of(endpoint.getPath()), endpoint.getStartPosition(), endpoint.getMaxLineBytes(),
-                endpoint.getPollDelay(), endpoint.getRotationQuietPeriod(), endpoint.getRotatedPattern(),
-                endpoint.getPositionStore(), this::send);
+                endpoint.getLinesPerExchange(), endpoint.getPollDelay(), endpoint.getReadInterval(),
+                endpoint.getRotationQuietPeriod(), endpoint.getRotatedPattern(), endpoint.getPositionStore(),
+                this::send);
         thread = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newSingleThreadExecutor(this, "tail " + endpoint.getPath());
         thread.execute(tailer);
     }
 
     /**
-     * Stops reading: the line being processed finishes, nothing after it is read. Unlike {@link #stop()} this
+     * Stops reading: the lines being processed finish, nothing after them is read. Unlike {@link #stop()} this
      * leaves the route running, so a batch completed afterwards can still be written (stopping the consumer
      * service puts the route's error handler into shutdown, which rejects that batch).
      */
@@ -50,7 +53,7 @@ public final class TailConsumer extends DefaultConsumer {
             tailer.stop();
             thread.shutdown();
             if (!thread.awaitTermination(5, TimeUnit.SECONDS)) {
-                thread.shutdownNow(); // blocked behind a writer that cannot write: its line is not committed
+                thread.shutdownNow(); // blocked behind a writer that cannot write: its lines are not committed
             }
         }
     }
@@ -97,11 +100,11 @@ public final class TailConsumer extends DefaultConsumer {
         return linesTooLongBefore + (current == null ? 0 : current.linesTooLong());
     }
 
-    private void send(String line, FilePosition endOfLine) throws Exception {
+    private void send(List<String> lines, FilePosition endOfLastLine) throws Exception {
         Exchange exchange = createExchange(false);
         try {
-            exchange.getMessage().setBody(line);
-            exchange.getMessage().setHeader(POSITION_HEADER, endOfLine);
+            exchange.getMessage().setBody(lines);
+            exchange.getMessage().setHeader(POSITION_HEADER, endOfLastLine);
             getProcessor().process(exchange);
             if (exchange.getException() != null) {
                 throw exchange.getException();

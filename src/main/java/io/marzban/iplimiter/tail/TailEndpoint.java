@@ -13,7 +13,9 @@ public final class TailEndpoint extends DefaultEndpoint {
     private final String path;
     private String startPosition = "end";
     private int maxLineBytes = 65_536;
-    private long pollDelay = 100;
+    private int linesPerExchange = 50;
+    private long pollDelay = 1_000;
+    private long readInterval = 20;
     private long rotationQuietPeriod = 5_000;
     private String rotatedPattern;
     private PositionStore positionStore;
@@ -27,6 +29,9 @@ public final class TailEndpoint extends DefaultEndpoint {
     public Consumer createConsumer(Processor processor) throws Exception {
         if (positionStore == null) {
             throw new IllegalArgumentException("tail:" + path + " needs positionStore=#bean:<name>");
+        }
+        if (linesPerExchange < 1) {
+            throw new IllegalArgumentException("tail linesPerExchange must be at least 1, not " + linesPerExchange);
         }
         if (!"end".equals(startPosition) && !"beginning".equals(startPosition)) {
             throw new IllegalArgumentException("tail startPosition must be end or beginning, not " + startPosition);
@@ -63,13 +68,31 @@ public final class TailEndpoint extends DefaultEndpoint {
         this.maxLineBytes = maxLineBytes;
     }
 
+    public int getLinesPerExchange() {
+        return linesPerExchange;
+    }
+
+    /** At most this many lines per exchange (fewer when the reader has caught up with the file). */
+    public void setLinesPerExchange(int linesPerExchange) {
+        this.linesPerExchange = linesPerExchange;
+    }
+
     public long getPollDelay() {
         return pollDelay;
     }
 
-    /** Milliseconds between looks at a file that has no new data. */
+    /** Longest wait, in milliseconds, before looking at a file again when no change was reported for it. */
     public void setPollDelay(long pollDelay) {
         this.pollDelay = pollDelay;
+    }
+
+    public long getReadInterval() {
+        return readInterval;
+    }
+
+    /** Shortest time, in milliseconds, between two reads of a growing file: writes closer together are read together. */
+    public void setReadInterval(long readInterval) {
+        this.readInterval = readInterval;
     }
 
     public long getRotationQuietPeriod() {

@@ -13,6 +13,7 @@ import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.ReplyDroppingProxy;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -117,9 +118,8 @@ class BatchWriterTest {
 
     private static EventBatch batch(long endOffset, String... events) {
         EventBatch batch = new EventBatch();
-        for (String event : events) {
-            batch.add(event.getBytes(StandardCharsets.UTF_8), new FilePosition("/var/log/access.log", FILE, endOffset));
-        }
+        batch.add(Arrays.stream(events).map(event -> event.getBytes(StandardCharsets.UTF_8)).toList(),
+                new FilePosition("/var/log/access.log", FILE, endOffset));
         return batch;
     }
 }

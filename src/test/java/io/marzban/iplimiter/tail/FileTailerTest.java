@@ -76,6 +76,38 @@ class FileTailerTest {
     }
 
     @Test
+    void handsOverGroupsOfAtMostTheGroupSizeEachEndingAtItsLastLine() throws Exception {
+        Path log = write("access.log", "a1\na2\na3\na4\na5\na6\na7\nhalf");
+        List<List<String>> groups = Collections.synchronizedList(new ArrayList<>());
+        start(log, "beginning", null, 65_536, 3, (List<String> group, FilePosition end) -> {
+            groups.add(group);
+            record(group, end);
+        });
+        awaitLines(7);
+        append(log, "-done\nb\n");
+        awaitLines(9);
+        // the file's end cuts a group short: nothing waits for more lines once all there is has been read
+        assertEquals(List.of(List.of("a1", "a2", "a3"), List.of("a4", "a5", "a6"), List.of("a7"),
+                List.of("half-done", "b")), groups);
+        assertEquals(List.of(9L, 18L, 21L, 33L), positions.stream().map(FilePosition::offset).toList());
+    }
+
+    @Test
+    void offersAWholeGroupAgainWhenTheSinkFails() throws Exception {
+        Path log = write("access.log", "one\ntwo\nthree\nfour\n");
+        AtomicInteger calls = new AtomicInteger();
+        start(log, "beginning", null, 65_536, 2, (List<String> group, FilePosition end) -> {
+            if (calls.incrementAndGet() == 2) {
+                throw new IllegalStateException("writer is stopping");
+            }
+            record(group, end);
+        });
+        awaitLines(4);
+        assertEquals(List.of("one", "two", "three", "four"), lines);
+        assertEquals(List.of(8L, 19L), positions.stream().map(FilePosition::offset).toList());
+    }
+
+    @Test
     void startsAtTheLineBeingWrittenWhenStartPositionIsEnd() throws Exception {
         Path log = write("access.log", "old-1\nold-2\nbeing-wri");
         start(log, "end", null);
@@ -233,9 +265,9 @@ class FileTailerTest {
         List<String> backlog = IntStream.range(0, 3000).mapToObj(i -> "line-" + i + "-" + "x".repeat(40)).toList();
         Path log = write("access.log", String.join("\n", backlog) + "\n");
         CountDownLatch released = new CountDownLatch(1);
-        start(log, "beginning", null, (String line, FilePosition end) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end) -> {
             released.await(); // the shipper is behind: the rest of the file waits unread
-            record(line, end);
+            record(group, end);
         });
         Thread.sleep(200);
         Files.copy(log, dir.resolve("access.log.1"));
@@ -253,9 +285,9 @@ class FileTailerTest {
         List<String> fresh = IntStream.range(0, 6000).mapToObj(i -> "new-" + i + "-" + "y".repeat(40)).toList();
         Path log = write("access.log", String.join("\n", backlog) + "\n");
         CountDownLatch released = new CountDownLatch(1);
-        start(log, "beginning", null, (String line, FilePosition end) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end) -> {
             released.await();
-            record(line, end);
+            record(group, end);
         });
         Thread.sleep(200);
         Files.copy(log, dir.resolve("access.log.1"));
@@ -271,9 +303,9 @@ class FileTailerTest {
     void readsTheMiddleFileEvenWhenTheFinishedOneWasDeletedMeanwhile() throws Exception {
         Path log = write("access.log", "a-1\na-2\n");
         CountDownLatch released = new CountDownLatch(1);
-        start(log, "beginning", null, (String line, FilePosition end) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end) -> {
             released.await(); // behind while two rotations happen
-            record(line, end);
+            record(group, end);
         });
         Thread.sleep(200);
         Path first = dir.resolve("access.log.2");
@@ -365,11 +397,11 @@ class FileTailerTest {
     void offersALineAgainWhenTheSinkFails() throws Exception {
         Path log = write("access.log", "one\ntwo\n");
         AtomicInteger calls = new AtomicInteger();
-        start(log, "beginning", null, (String line, FilePosition end) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end) -> {
             if (calls.incrementAndGet() == 2) {
                 throw new IllegalStateException("writer is stopping");
             }
-            record(line, end);
+            record(group, end);
         });
         awaitLines(2);
         assertEquals(List.of("one", "two"), lines);
@@ -398,8 +430,14 @@ class FileTailerTest {
     }
 
     private void start(Path log, String startPosition, FilePosition stored, int maxLineBytes, FileTailer.LineSink sink) {
+        start(log, startPosition, stored, maxLineBytes, 1, sink);
+    }
+
+    private void start(Path log, String startPosition, FilePosition stored, int maxLineBytes, int linesPerGroup,
+                       FileTailer.LineSink sink) {
         store = new MemoryStore(stored);
-        tailer = new FileTailer(log, startPosition, maxLineBytes, 10, 300, log.getFileName() + ".*", store, sink);
+        tailer = new FileTailer(log, startPosition, maxLineBytes, linesPerGroup, 10, 0, 300, log.getFileName() + ".*",
+                store, sink);
         thread = new Thread(tailer, "tailer-under-test");
         thread.start();
     }
@@ -416,8 +454,9 @@ class FileTailerTest {
         }
     }
 
-    private void record(String line, FilePosition end) {
-        lines.add(line);
+    /** With groups of one line (as these tests use), each position is the end of its line. */
+    private void record(List<String> group, FilePosition end) {
+        lines.addAll(group);
         positions.add(end);
     }
 

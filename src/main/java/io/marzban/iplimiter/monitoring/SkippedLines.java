@@ -1,0 +1,31 @@
+package io.marzban.iplimiter.monitoring;
+
+import io.marzban.iplimiter.parse.ParsedLines;
+import io.marzban.iplimiter.parse.SkipReason;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+
+/** Counts the lines the route skips, by reason, in {@code marzban_lines_skipped}. */
+public final class SkippedLines {
+
+    private static final SkipReason[] REASONS = SkipReason.values();
+
+    private final Counter[] counters = new Counter[REASONS.length];
+
+    public SkippedLines(MeterRegistry registry) {
+        for (SkipReason reason : REASONS) {
+            counters[reason.ordinal()] = Counter.builder(ShippingMetrics.LINES_SKIPPED)
+                    .description(ShippingMetrics.LINES_SKIPPED_DESCRIPTION).tag("reason", reason.toString())
+                    .register(registry);
+        }
+    }
+
+    public void count(ParsedLines parsed) {
+        for (SkipReason reason : REASONS) {
+            int skipped = parsed.skipped(reason);
+            if (skipped > 0) {
+                counters[reason.ordinal()].increment(skipped);
+            }
+        }
+    }
+}

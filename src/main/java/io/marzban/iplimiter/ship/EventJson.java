@@ -1,0 +1,162 @@
+package io.marzban.iplimiter.ship;
+
+import io.marzban.iplimiter.parse.ConnectionEvent;
+import io.marzban.iplimiter.parse.ParsedLines;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Writes each event as one JSON object, straight to UTF-8 bytes (the list element's format is in
+ * docs/CONFIGURATION.md): no object mapper and no intermediate text, since this runs once per shipped line.
+ * Times are epoch seconds with exactly six fractional digits, e.g. {@code 1740852251.093528}: a double would lose
+ * the last microsecond digit and may print in exponent notation.
+ */
+public final class EventJson {
+
+    private static final byte[] HEX = ascii("0123456789abcdef");
+    private static final byte[] TIMESTAMP = ascii("{\"timestamp\":");
+    private static final byte[] NODE_ID = ascii(",\"node_id\":");
+    private static final byte[] NODE_NAME = ascii(",\"node_name\":");
+    private static final byte[] EMAIL = ascii(",\"email\":");
+    private static final byte[] CLIENT_IP = ascii(",\"client_ip\":");
+    private static final byte[] RAW_LINE = ascii(",\"raw_line\":");
+    private static final byte[] PROCESSED_AT = ascii(",\"processed_at\":");
+    private static final byte[] END = ascii("}");
+    private static final int MICROS_DIGITS = 6;
+
+    /** The group's events as JSON, in the same order. */
+    public List<byte[]> encode(ParsedLines parsed) {
+        List<ConnectionEvent> events = parsed.events();
+        List<byte[]> encoded = new ArrayList<>(events.size());
+        Output out = new Output();
+        for (ConnectionEvent event : events) {
+            encoded.add(encode(event, out));
+        }
+        return encoded;
+    }
+
+    /** One event as JSON. */
+    public byte[] encode(ConnectionEvent event) {
+        return encode(event, new Output());
+    }
+
+    private static byte[] encode(ConnectionEvent event, Output out) {
+        out.reset();
+        out.raw(TIMESTAMP);
+        out.epochSeconds(event.timestamp());
+        out.raw(NODE_ID);
+        out.string(event.nodeId());
+        out.raw(NODE_NAME);
+        out.string(event.nodeName());
+        out.raw(EMAIL);
+        out.string(event.email());
+        out.raw(CLIENT_IP);
+        out.string(event.clientIp());
+        out.raw(RAW_LINE);
+        out.string(event.rawLine());
+        out.raw(PROCESSED_AT);
+        out.epochSeconds(event.processedAt());
+        out.raw(END);
+        return out.toByteArray();
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A growable byte buffer, reused for every event of a group. */
+    private static final class Output {
+        private byte[] bytes = new byte[512];
+        private int length;
+
+        void reset() {
+            length = 0;
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(bytes, length);
+        }
+
+        private void room(int more) {
+            if (length + more > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, length + more));
+            }
+        }
+
+        void raw(byte[] part) {
+            raw(part, 0, part.length);
+        }
+
+        private void raw(byte[] part, int from, int to) {
+            room(to - from);
+            System.arraycopy(part, from, bytes, length, to - from);
+            length += to - from;
+        }
+
+        void epochSeconds(Instant time) {
+            room(32);
+            digits(time.getEpochSecond(), 1);
+            bytes[length++] = '.';
+            digits(time.getNano() / 1_000, MICROS_DIGITS);
+        }
+
+        /** A non-negative number in decimal, left-padded with zeros to {@code width} digits. */
+        private void digits(long value, int width) {
+            int count = 1;
+            for (long rest = value / 10; rest > 0; rest /= 10) {
+                count++;
+            }
+            count = Math.max(count, width);
+            for (int i = length + count - 1; i >= length; i--) {
+                bytes[i] = (byte) ('0' + value % 10);
+                value /= 10;
+            }
+            length += count;
+        }
+
+        /**
+         * A JSON string: the text's UTF-8 bytes with quotes, backslashes and control characters escaped. Those are
+         * all ASCII, and no byte of a multi-byte UTF-8 sequence is ASCII, so the bytes can be scanned one by one.
+         */
+        void string(String text) {
+            byte[] utf8 = text.getBytes(StandardCharsets.UTF_8); // a lone surrogate becomes '?'
+            room(utf8.length + 2);
+            bytes[length++] = '"';
+            int copied = 0;
+            for (int i = 0; i < utf8.length; i++) {
+                byte b = utf8[i];
+                if (b >= 0 && (b < 0x20 || b == '"' || b == '\\')) {
+                    raw(utf8, copied, i);
+                    escape((char) b);
+                    copied = i + 1;
+                }
+            }
+            raw(utf8, copied, utf8.length);
+            room(1);
+            bytes[length++] = '"';
+        }
+
+        private void escape(char c) {
+            room(6);
+            bytes[length++] = '\\';
+            switch (c) {
+                case '"', '\\' -> bytes[length++] = (byte) c;
+                case '\n' -> bytes[length++] = 'n';
+                case '\r' -> bytes[length++] = 'r';
+                case '\t' -> bytes[length++] = 't';
+                case '\b' -> bytes[length++] = 'b';
+                case '\f' -> bytes[length++] = 'f';
+                default -> {
+                    bytes[length++] = 'u';
+                    bytes[length++] = '0';
+                    bytes[length++] = '0';
+                    bytes[length++] = HEX[c >> 4];
+                    bytes[length++] = HEX[c & 0xF];
+                }
+            }
+        }
+    }
+}
