@@ -139,7 +139,7 @@ Wants=network-online.target
 User=marzban-agent
 Group=marzban-agent
 EnvironmentFile=/etc/marzban-ip-limiter-node/agent.env
-ExecStart=/usr/bin/java -XX:+UseSerialGC -Xmx64m -XX:MaxMetaspaceSize=96m -XX:+ExitOnOutOfMemoryError -jar /opt/marzban-ip-limiter-node/marzban-ip-limiter-node.jar
+ExecStart=/usr/bin/java -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx64m -Xss512k -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError -jar /opt/marzban-ip-limiter-node/marzban-ip-limiter-node.jar
 KillSignal=SIGTERM
 TimeoutStopSec=30
 Restart=on-failure
