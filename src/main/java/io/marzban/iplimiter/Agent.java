@@ -130,9 +130,9 @@ public final class Agent {
                 .withJolokiaEnabled(true); // for Hawtio; what it may do is in jolokia-access.xml
         // Camel's route gauges, but no timer around every line: the per-exchange meters cost more than the
         // agent's own work per line (the agent's meters are read when scraped)
-        main.configure().metrics().withEnabled(true).withEnableRoutePolicy(false)
-                .withEnableExchangeEventNotifier(false);
-        // the setter above does not reach the notifier (Camel 4.18), which then scans every meter per exchange
+        main.configure().metrics().withEnabled(true).withEnableRoutePolicy(false);
+        // as a property: withEnableExchangeEventNotifier(false) does not reach the notifier (Camel 4.18), which then
+        // searches every meter on every exchange
         main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
         // JMX statistics per route (Hawtio shows them), not per step of every line
         main.configure().setJmxManagementStatisticsLevel(ManagementStatisticsLevel.RoutesOnly);

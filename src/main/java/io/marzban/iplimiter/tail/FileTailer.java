@@ -87,15 +87,15 @@ public final class FileTailer implements Runnable {
     /** Everything before this offset has been read into {@link #group} and handed to the sink (or skipped). */
     private long offset;
     /** Lines read but not yet handed to the sink, and the offset where the first of them starts. */
-    private final List<String> group = new ArrayList<>();
+    private List<String> group = new ArrayList<>();
     private long groupStart;
     private long groupEnd;
     /** Inside a line longer than maxLineBytes: drop bytes up to its {@code \n}. */
     private boolean skippingLongLine;
     /** File size at the last read; -1 forces a read (after opening, or when a line must be offered again). */
     private long sizeAtLastRead;
+    /** When the file was opened or last found grown (and so read). */
     private long lastGrowthNanos;
-    private long lastReadNanos;
     /** Modification time of the file being read when last seen at the path: orders it among rotated files. */
     private long lastSeenModifiedNanos;
 
@@ -373,7 +373,6 @@ public final class FileTailer implements Runnable {
                 identity = FileIdentity.of(channel, device, inode);
             }
             lastGrowthNanos = System.nanoTime();
-            lastReadNanos = lastGrowthNanos;
             sizeAtLastRead = size;
             long before = offset;
             readUpTo(size);
@@ -468,8 +467,8 @@ public final class FileTailer implements Runnable {
         if (group.isEmpty()) {
             return true;
         }
-        List<String> lines = List.copyOf(group);
-        group.clear();
+        List<String> lines = group;
+        group = new ArrayList<>(linesPerGroup);
         try {
             sink.accept(lines, new FilePosition(pathName, identity, groupEnd));
             linesRead.addAndGet(lines.size());
@@ -493,7 +492,7 @@ public final class FileTailer implements Runnable {
      */
     private void awaitChange() throws InterruptedException {
         changes.await(pollMillis);
-        long sinceRead = System.nanoTime() - lastReadNanos;
+        long sinceRead = System.nanoTime() - lastGrowthNanos;
         if (sinceRead < readIntervalNanos) {
             pause(TimeUnit.NANOSECONDS.toMillis(readIntervalNanos - sinceRead) + 1);
         }
