@@ -149,8 +149,12 @@ public final class Agent {
         // one registry for the route's counters, the agent's meters and Camel's, scraped at /observe/metrics
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
-        main.bind("accessLineParser", new AccessLineParser(settings.nodeId(), settings.nodeName(),
-                settings.logTimezone(), clock));
+        AccessLineParser parser = new AccessLineParser(settings.nodeId(), settings.nodeName(), settings.logTimezone(),
+                clock);
+        main.bind("accessLineParser", parser);
+        // the JVM's start, not this moment: lines logged while the JVM was starting count as written since the start
+        main.bind("stampedSinceStart", parser.stampedSince(ProcessHandle.current().info().startInstant()
+                .orElseGet(clock::instant)));
         main.bind("positionStore", positions);
         main.bind("skippedLines", new SkippedLines(meters));
         main.bind("eventJson", new EventJson());

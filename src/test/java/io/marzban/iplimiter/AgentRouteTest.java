@@ -233,6 +233,19 @@ class AgentRouteTest {
         assertEquals(lines, shippedRawLines());
     }
 
+    @Test
+    void startPositionEndShipsWhatWasLoggedWhileTheAgentStartedAndALoneLineAtOnce() throws Exception {
+        String history = "2024/01/01 00:00:00 from 198.51.100.1:1 accepted tcp:example.com:443 email: 1.history";
+        String duringStart = DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss.SSSSSS").format(LocalDateTime.now(ZoneOffset.UTC))
+                + " from 198.51.100.2:2 accepted tcp:example.com:443 email: 2.during-start";
+        append(List.of(history, duringStart));
+        // an hour's FLUSH_INTERVAL: only the quiet-spell rule can write the lone event before the test gives up
+        try (RunningAgent agent = RunningAgent.start(env("FLUSH_INTERVAL", "3600"))) {
+            awaitEvents(1);
+        }
+        assertEquals(List.of(duringStart), shippedRawLines());
+    }
+
     // ---- helpers ----
 
     private void append(List<String> lines) throws IOException {

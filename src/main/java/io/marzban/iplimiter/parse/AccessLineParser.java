@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Parses one line of an Xray or V2Ray access log:
@@ -88,6 +89,18 @@ public final class AccessLineParser {
         Instant eventTime = timestamp.localTime().atZone(logZone).toInstant();
         Instant processedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
         return new ConnectionEvent(eventTime, nodeId, nodeName, email, clientIp, text, processedAt);
+    }
+
+    /**
+     * Tells the lines stamped at or after {@code since} (at whole-second precision, as some Xray versions write whole
+     * seconds); a line without a valid timestamp is not.
+     */
+    public Predicate<String> stampedSince(Instant since) {
+        Instant sinceSecond = since.truncatedTo(ChronoUnit.SECONDS);
+        return line -> {
+            LogTimestamp timestamp = LogTimestamp.parseAtStart(significantPart(line));
+            return timestamp != null && !timestamp.localTime().atZone(logZone).toInstant().isBefore(sinceSecond);
+        };
     }
 
     /**

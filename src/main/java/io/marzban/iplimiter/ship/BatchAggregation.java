@@ -3,6 +3,8 @@ package io.marzban.iplimiter.ship;
 import io.marzban.iplimiter.position.FilePosition;
 import io.marzban.iplimiter.tail.TailConsumer;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
 
@@ -12,11 +14,28 @@ import org.apache.camel.Exchange;
  * position covers all its lines), so a batch that had fewer can end up with more: at most
  * {@code 2 * BATCH_SIZE - 1}, when a full group follows a partial batch.
  *
+ * <p>It also remembers when the last batch was completed, by size or by the flush timer: the route writes a batch at
+ * once when none was completed for FLUSH_INTERVAL, so the first events after a quiet spell do not wait for the timer,
+ * while partial batches still go out only about once per FLUSH_INTERVAL.
+ *
  * <p>Completing a batch before a group that would overflow it (Camel's pre-completion) would be tidier, but it
  * puts the next group into the aggregator before the completed batch is handed to the writer, and the flush timer
  * can then complete that newer batch first: batches out of file order.
  */
 public final class BatchAggregation implements AggregationStrategy {
+
+    private final LongSupplier nanoTime;
+    /** When the last batch was completed; 0 (no batch yet) until then. */
+    private volatile long lastCompletedNanos;
+    private volatile boolean completedOnce;
+
+    public BatchAggregation() {
+        this(System::nanoTime);
+    }
+
+    BatchAggregation(LongSupplier nanoTime) {
+        this.nanoTime = nanoTime;
+    }
 
     @Override
     public Exchange aggregate(Exchange batchSoFar, Exchange group) {
@@ -25,6 +44,17 @@ public final class BatchAggregation implements AggregationStrategy {
         batch.add(events(group), group.getMessage().getHeader(TailConsumer.POSITION_HEADER, FilePosition.class));
         target.getMessage().setBody(batch);
         return target;
+    }
+
+    @Override
+    public void onCompletion(Exchange batch) {
+        lastCompletedNanos = nanoTime.getAsLong();
+        completedOnce = true;
+    }
+
+    /** Milliseconds since a batch was last completed; {@link Long#MAX_VALUE} before the first. */
+    public long millisSinceLastBatch() {
+        return completedOnce ? TimeUnit.NANOSECONDS.toMillis(nanoTime.getAsLong() - lastCompletedNanos) : Long.MAX_VALUE;
     }
 
     @SuppressWarnings("unchecked")

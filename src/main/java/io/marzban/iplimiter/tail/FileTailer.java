@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +54,7 @@ public final class FileTailer implements Runnable {
     private final Path path;
     private final String pathName;
     private final boolean startAtBeginning;
+    private final Predicate<String> writtenSinceStart;
     private final int maxLineBytes;
     private final int linesPerGroup;
     private final long pollMillis;
@@ -99,12 +101,17 @@ public final class FileTailer implements Runnable {
     /** Modification time of the file being read when last seen at the path: orders it among rotated files. */
     private long lastSeenModifiedNanos;
 
-    public FileTailer(Path path, String startPosition, int maxLineBytes, int linesPerGroup, long pollMillis,
-                      long readIntervalMillis, long rotationQuietMillis, String rotatedPattern, PositionStore positions,
-                      LineSink sink) {
+    /**
+     * @param startPosition     where to start in a file without a stored position: {@code beginning}, or {@code end}
+     * @param writtenSinceStart with {@code end}: tells the lines written since the agent started, which are read too
+     */
+    public FileTailer(Path path, String startPosition, Predicate<String> writtenSinceStart, int maxLineBytes,
+                      int linesPerGroup, long pollMillis, long readIntervalMillis, long rotationQuietMillis,
+                      String rotatedPattern, PositionStore positions, LineSink sink) {
         this.path = path.toAbsolutePath();
         this.pathName = this.path.toString();
         this.startAtBeginning = "beginning".equals(startPosition);
+        this.writtenSinceStart = writtenSinceStart;
         this.maxLineBytes = maxLineBytes;
         this.linesPerGroup = linesPerGroup;
         this.pollMillis = pollMillis;
@@ -208,7 +215,7 @@ public final class FileTailer implements Runnable {
         long size = channel.size();
         if (stored.isEmpty()) {
             // a file that appeared after the agent started holds nothing older than the agent
-            long start = startAtBeginning || appearedAfterStart ? 0 : endOfLastCompleteLine(size);
+            long start = startAtBeginning || appearedAfterStart ? 0 : endSkippingOlderLines(size);
             LOG.info("No stored position for {}; starting at offset {} of {} bytes", pathName, start, size);
             return start;
         }
@@ -281,15 +288,57 @@ public final class FileTailer implements Runnable {
 
     /** Start of the line being written at the end, so START_POSITION=end never begins in the middle of a line. */
     private long endOfLastCompleteLine(long size) throws IOException {
+        long windowStart = readLastBytes(size);
+        int lastNewline = lastNewline(buffer.position());
+        return lastNewline >= 0 ? windowStart + lastNewline + 1 : windowStart == 0 ? 0 : size;
+    }
+
+    /**
+     * Where START_POSITION=end starts: after the last complete line, or at the first of the complete lines before it
+     * that were written since the agent started (in the last buffer's worth of the file). Those were written while
+     * the agent was starting; skipping them would lose them.
+     */
+    private long endSkippingOlderLines(long size) throws IOException {
+        long windowStart = readLastBytes(size);
+        int lineEnd = lastNewline(buffer.position());
+        if (lineEnd < 0) {
+            return windowStart == 0 ? 0 : size;
+        }
+        long start = windowStart + lineEnd + 1;
+        while (lineEnd >= 0) {
+            int previousNewline = lastNewline(lineEnd);
+            if (previousNewline < 0 && windowStart > 0) {
+                break; // the line may begin before the window
+            }
+            int lineStart = previousNewline + 1;
+            String line = new String(buffer.array(), lineStart, lineEnd - lineStart, StandardCharsets.UTF_8);
+            if (!writtenSinceStart.test(line)) {
+                break;
+            }
+            start = windowStart + lineStart;
+            lineEnd = previousNewline;
+        }
+        return start;
+    }
+
+    /** Reads the last bytes of the file, up to the buffer's size, into the buffer; the offset of the first. */
+    private long readLastBytes(long size) throws IOException {
         long from = Math.max(0, size - buffer.capacity());
         buffer.clear();
-        int read = channel.read(buffer, from);
-        for (int i = read - 1; i >= 0; i--) {
+        while (buffer.position() < size - from && channel.read(buffer, from + buffer.position()) >= 0) {
+            // a positional read may return fewer bytes than asked
+        }
+        return from;
+    }
+
+    /** Index of the last {@code \n} among the buffer's first {@code length} bytes, or -1. */
+    private int lastNewline(int length) {
+        for (int i = length - 1; i >= 0; i--) {
             if (buffer.get(i) == '\n') {
-                return from + i + 1;
+                return i;
             }
         }
-        return from == 0 ? 0 : size;
+        return -1;
     }
 
     /** Opens the file at the path, waiting until there is one; true if it did not exist at first. */

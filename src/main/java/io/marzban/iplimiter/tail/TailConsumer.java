@@ -34,8 +34,8 @@ public final class TailConsumer extends DefaultConsumer {
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        tailer = new FileTailer(Path.of(endpoint.getPath()), endpoint.getStartPosition(), endpoint.getMaxLineBytes(),
-                endpoint.getLinesPerExchange(), endpoint.getPollDelay(), endpoint.getReadInterval(),
+        tailer = new FileTailer(Path.of(endpoint.getPath()), endpoint.getStartPosition(),
+                endpoint.getWrittenSinceStart(), endpoint.getMaxLineBytes(), endpoint.getLinesPerExchange(), endpoint.getPollDelay(), endpoint.getReadInterval(),
                 endpoint.getRotationQuietPeriod(), endpoint.getRotatedPattern(), endpoint.getPositionStore(),
                 this::send);
         thread = getEndpoint().getCamelContext().getExecutorServiceManager()

@@ -2,6 +2,7 @@ package io.marzban.iplimiter.tail;
 
 import io.marzban.iplimiter.position.PositionStore;
 import java.nio.file.Path;
+import java.util.function.Predicate;
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
 import org.apache.camel.Producer;
@@ -12,6 +13,7 @@ public final class TailEndpoint extends DefaultEndpoint {
 
     private final String path;
     private String startPosition = "end";
+    private Predicate<String> writtenSinceStart = line -> false;
     private int maxLineBytes = 65_536;
     private int linesPerExchange = 50;
     private long pollDelay = 1_000;
@@ -57,6 +59,18 @@ public final class TailEndpoint extends DefaultEndpoint {
     /** Where to start in a file that has no stored position: {@code end} (default) or {@code beginning}. */
     public void setStartPosition(String startPosition) {
         this.startPosition = startPosition;
+    }
+
+    public Predicate<String> getWrittenSinceStart() {
+        return writtenSinceStart;
+    }
+
+    /**
+     * With startPosition {@code end}: tells whether a line was written since the agent started. Such lines at the
+     * end of the file are read too, so that what was logged while the agent was starting is not lost.
+     */
+    public void setWrittenSinceStart(Predicate<String> writtenSinceStart) {
+        this.writtenSinceStart = writtenSinceStart;
     }
 
     public int getMaxLineBytes() {

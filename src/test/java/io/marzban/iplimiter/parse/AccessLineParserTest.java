@@ -1,7 +1,9 @@
 package io.marzban.iplimiter.parse;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -356,5 +358,20 @@ class AccessLineParserTest {
         assertEquals("not_accepted", SkipReason.NOT_ACCEPTED.toString());
         assertEquals("no_email", SkipReason.NO_EMAIL.toString());
         assertEquals("malformed", SkipReason.MALFORMED.toString());
+    }
+
+    @Test
+    void tellsLinesStampedSinceAnInstantAtWholeSecondsInTheLogZone() {
+        AccessLineParser moscow = new AccessLineParser("node-1", "Frankfurt 1", ZoneId.of("Europe/Moscow"),
+                Clock.fixed(NOW, ZoneOffset.UTC));
+        var since = moscow.stampedSince(Instant.parse("2025-03-01T18:04:11.700Z")); // 21:04:11.7 in Moscow
+        String rest = " from 198.51.100.23:50234 accepted tcp:www.google.com:443 [VLESS_TCP_REALITY >> DIRECT] email: 17.maria";
+        assertTrue(since.test("2025/03/01 21:04:11.093528" + rest), "the same second counts (some logs have no fraction)");
+        assertTrue(since.test("2025/03/01 21:04:11" + rest));
+        assertTrue(since.test("2025/03/01 21:05:00 Xray started"), "any line with a timestamp");
+        assertFalse(since.test("2025/03/01 21:04:10.999999" + rest));
+        assertFalse(since.test("2025/03/01 18:04:12" + rest), "a UTC stamp is hours earlier in Moscow time");
+        assertFalse(since.test("garbage"));
+        assertFalse(since.test(""));
     }
 }

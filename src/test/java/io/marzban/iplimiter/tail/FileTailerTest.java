@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.AfterEach;
@@ -39,6 +40,8 @@ class FileTailerTest {
     private FileTailer tailer;
     private Thread thread;
     private MemoryStore store;
+    /** Which lines count as written since the agent started (for startPosition end); none unless a test says. */
+    private Predicate<String> writtenSinceStart = line -> false;
 
     /** What Redis would hold: the committed position, and the start position the tailer records. */
     private static final class MemoryStore implements PositionStore {
@@ -115,6 +118,27 @@ class FileTailerTest {
         append(log, "tten\nnew\n");
         awaitLines(2);
         assertEquals(List.of("being-written", "new"), lines);
+    }
+
+    @Test
+    void startPositionEndKeepsTheLastLinesWrittenSinceTheStart() throws Exception {
+        // "new" lines were logged while the agent was starting; the older "new-0" is history, cut off by "old-1"
+        Path log = write("access.log", "new-0\nold-1\nnew-2\nnew-3\nbeing-wri");
+        writtenSinceStart = line -> line.startsWith("new");
+        start(log, "end", null);
+        awaitLines(2);
+        append(log, "tten\n");
+        awaitLines(3);
+        assertEquals(List.of("new-2", "new-3", "being-written"), lines);
+    }
+
+    @Test
+    void startPositionEndReadsAWholeFileWrittenSinceTheStart() throws Exception {
+        Path log = write("access.log", "new-1\nnew-2\n");
+        writtenSinceStart = line -> line.startsWith("new");
+        start(log, "end", null);
+        awaitLines(2);
+        assertEquals(List.of("new-1", "new-2"), lines);
     }
 
     @Test
@@ -436,8 +460,8 @@ class FileTailerTest {
     private void start(Path log, String startPosition, FilePosition stored, int maxLineBytes, int linesPerGroup,
                        FileTailer.LineSink sink) {
         store = new MemoryStore(stored);
-        tailer = new FileTailer(log, startPosition, maxLineBytes, linesPerGroup, 10, 0, 300, log.getFileName() + ".*",
-                store, sink);
+        tailer = new FileTailer(log, startPosition, writtenSinceStart, maxLineBytes, linesPerGroup, 10, 0, 300,
+                log.getFileName() + ".*", store, sink);
         thread = new Thread(tailer, "tailer-under-test");
         thread.start();
     }
