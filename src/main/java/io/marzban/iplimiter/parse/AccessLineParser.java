@@ -13,7 +13,7 @@ import java.util.function.Predicate;
  *
  * <p>Scanning is hand-written (indexOf/charAt, no regex): every step is one forward or backward
  * pass, so even a multi-megabyte line is read in linear time, and no input makes it throw.
- * Instances hold no mutable state and can be shared between threads.
+ * Instances can be shared between threads (their one piece of state, the last second read, is replaced whole).
  */
 public final class AccessLineParser {
 
@@ -27,7 +27,7 @@ public final class AccessLineParser {
 
     private final String nodeId;
     private final String nodeName;
-    private final ZoneId logZone;
+    private final LogTimestamp.Reader timestamps;
     private final Clock clock;
 
     /**
@@ -39,23 +39,32 @@ public final class AccessLineParser {
     public AccessLineParser(String nodeId, String nodeName, ZoneId logZone, Clock clock) {
         this.nodeId = nodeId;
         this.nodeName = nodeName;
-        this.logZone = logZone;
+        this.timestamps = new LogTimestamp.Reader(logZone);
         this.clock = clock;
     }
 
     /** Parses a group of lines (each without its {@code \n}); never throws for any non-null input. */
     public ParsedLines parseAll(List<String> lines) {
         ParsedLines parsed = new ParsedLines(lines.size());
+        Instant processedAt = now(); // one reading for the group: its lines are parsed within microseconds
         for (String line : lines) {
-            parsed.add(parse(line));
+            parsed.add(parse(line, processedAt));
         }
         return parsed;
     }
 
     /** Parses one line (without its {@code \n}); never throws for any non-null input. */
     public ParsedLine parse(String line) {
+        return parse(line, now());
+    }
+
+    private Instant now() {
+        return clock.instant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private ParsedLine parse(String line, Instant processedAt) {
         String text = significantPart(line);
-        LogTimestamp timestamp = LogTimestamp.parseAtStart(text);
+        LogTimestamp timestamp = timestamps.parseAtStart(text);
         if (timestamp == null) {
             // Without a timestamp the shape is unknown; only the keyword can tell a broken access line.
             return text.contains(ACCEPTED_IN_TEXT) ? SkipReason.MALFORMED : SkipReason.NOT_ACCEPTED;
@@ -86,9 +95,7 @@ public final class AccessLineParser {
         if (email.indexOf(' ') >= 0 || containsControl(email)) {
             return SkipReason.MALFORMED;
         }
-        Instant eventTime = timestamp.localTime().atZone(logZone).toInstant();
-        Instant processedAt = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        return new ConnectionEvent(eventTime, nodeId, nodeName, email, clientIp, text, processedAt);
+        return new ConnectionEvent(timestamp.instant(), nodeId, nodeName, email, clientIp, text, processedAt);
     }
 
     /**
@@ -96,10 +103,10 @@ public final class AccessLineParser {
      * seconds); a line without a valid timestamp is not.
      */
     public Predicate<String> stampedSince(Instant since) {
-        Instant sinceSecond = since.truncatedTo(ChronoUnit.SECONDS);
+        long sinceSecond = since.getEpochSecond();
         return line -> {
-            LogTimestamp timestamp = LogTimestamp.parseAtStart(significantPart(line));
-            return timestamp != null && !timestamp.localTime().atZone(logZone).toInstant().isBefore(sinceSecond);
+            LogTimestamp timestamp = timestamps.parseAtStart(significantPart(line));
+            return timestamp != null && timestamp.epochSecond() >= sinceSecond;
         };
     }
 

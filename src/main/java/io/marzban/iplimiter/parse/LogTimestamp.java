@@ -1,26 +1,89 @@
 package io.marzban.iplimiter.parse;
 
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.Month;
 import java.time.Year;
+import java.time.ZoneId;
 
 /**
- * The {@code yyyy/MM/dd HH:mm:ss[.fraction]} prefix of a log line, in the writing process's local time.
+ * The {@code yyyy/MM/dd HH:mm:ss[.fraction]} prefix of a log line, written in the writing process's local time.
  *
- * @param localTime the time as written, truncated to microseconds
- * @param end       index of the space that follows the timestamp
+ * @param epochSecond the whole second, converted from the log's time zone
+ * @param nanos       the fraction, truncated to microseconds
+ * @param end         index of the space that follows the timestamp
  */
-record LogTimestamp(LocalDateTime localTime, int end) {
+record LogTimestamp(long epochSecond, int nanos, int end) {
 
-    private static final int FRACTION_START = "yyyy/MM/dd HH:mm:ss".length();
+    private static final int SECOND_END = "yyyy/MM/dd HH:mm:ss".length();
     private static final int MAX_FRACTION_DIGITS = 9;
     private static final int NANOS_PER_MICRO = 1_000;
     /** Events are shipped as non-negative epoch seconds; an earlier year can only be corruption. */
     private static final int MIN_YEAR = 1970;
 
-    /** Reads the timestamp at the start of {@code text}; null unless it is valid and followed by a space. */
-    static LogTimestamp parseAtStart(String text) {
-        if (text.length() <= FRACTION_START || !hasSeparators(text)) {
+    Instant instant() {
+        return Instant.ofEpochSecond(epochSecond, nanos);
+    }
+
+    /**
+     * Reads the timestamps of one log. Consecutive lines mostly share their whole second, so the last second read
+     * is kept with its conversion: checking and converting date and time is most of the cost of a timestamp.
+     * Safe to share between threads: the kept second is immutable and replaced as a whole.
+     */
+    static final class Reader {
+
+        private record Second(String text, long epochSecond) {
+        }
+
+        private final ZoneId zone;
+        private volatile Second last;
+
+        Reader(ZoneId zone) {
+            this.zone = zone;
+        }
+
+        /** The timestamp at the start of {@code text}; null unless it is valid and followed by a space. */
+        LogTimestamp parseAtStart(String text) {
+            if (text.length() <= SECOND_END) {
+                return null;
+            }
+            Second second = last;
+            if (second == null || !text.regionMatches(0, second.text, 0, SECOND_END)) {
+                LocalDateTime local = wholeSecond(text);
+                if (local == null) {
+                    return null;
+                }
+                second = new Second(text.substring(0, SECOND_END), local.atZone(zone).toEpochSecond());
+                last = second;
+            }
+            int end = SECOND_END;
+            int nanos = 0;
+            if (text.charAt(end) == '.') {
+                int fractionStart = end + 1;
+                end = fractionStart;
+                int scale = 100_000_000; // place value of the next fraction digit, in nanoseconds
+                while (end < text.length() && isDigit(text.charAt(end))) {
+                    if (end - fractionStart == MAX_FRACTION_DIGITS) {
+                        return null;
+                    }
+                    nanos += (text.charAt(end) - '0') * scale;
+                    scale /= 10;
+                    end++;
+                }
+                if (end == fractionStart) {
+                    return null;
+                }
+            }
+            if (end == text.length() || text.charAt(end) != ' ') {
+                return null;
+            }
+            return new LogTimestamp(second.epochSecond, nanos - nanos % NANOS_PER_MICRO, end);
+        }
+    }
+
+    /** The valid date and time in {@code text[0, 19)}, or null. */
+    private static LocalDateTime wholeSecond(String text) {
+        if (!hasSeparators(text)) {
             return null;
         }
         int year = number(text, 0, 4);
@@ -35,30 +98,7 @@ record LogTimestamp(LocalDateTime localTime, int end) {
                 || day < 1 || day > Month.of(month).length(Year.isLeap(year))) {
             return null;
         }
-        int end = FRACTION_START;
-        int nanos = 0;
-        if (text.charAt(end) == '.') {
-            int fractionStart = end + 1;
-            end = fractionStart;
-            int scale = 100_000_000; // place value of the next fraction digit, in nanoseconds
-            while (end < text.length() && isDigit(text.charAt(end))) {
-                if (end - fractionStart == MAX_FRACTION_DIGITS) {
-                    return null;
-                }
-                nanos += (text.charAt(end) - '0') * scale;
-                scale /= 10;
-                end++;
-            }
-            if (end == fractionStart) {
-                return null;
-            }
-        }
-        if (end == text.length() || text.charAt(end) != ' ') {
-            return null;
-        }
-        LocalDateTime localTime = LocalDateTime.of(year, month, day, hour, minute, second,
-                nanos - nanos % NANOS_PER_MICRO);
-        return new LogTimestamp(localTime, end);
+        return LocalDateTime.of(year, month, day, hour, minute, second);
     }
 
     private static boolean hasSeparators(String text) {

@@ -13,6 +13,9 @@ import java.util.List;
  * docs/CONFIGURATION.md): no object mapper and no intermediate text, since this runs once per shipped line.
  * Times are epoch seconds with exactly six fractional digits, e.g. {@code 1740852251.093528}: a double would lose
  * the last microsecond digit and may print in exponent notation.
+ *
+ * <p>What repeats from event to event is written once and copied after: the node's fields (the same for every
+ * event), the {@code processed_at} of a group (one reading per group), and the digits of the last whole second.
  */
 public final class EventJson {
 
@@ -26,6 +29,12 @@ public final class EventJson {
     private static final byte[] PROCESSED_AT = ascii(",\"processed_at\":");
     private static final byte[] END = ascii("}");
     private static final int MICROS_DIGITS = 6;
+
+    /** The node's two fields and the email's name, as JSON; replaced whole when the node changes (never, in the agent). */
+    private volatile NodeFields nodeFields = new NodeFields("", "", new byte[0]);
+
+    private record NodeFields(String nodeId, String nodeName, byte[] json) {
+    }
 
     /** The group's events as JSON, in the same order. */
     public List<byte[]> encode(ParsedLines parsed) {
@@ -43,24 +52,33 @@ public final class EventJson {
         return encode(event, new Output());
     }
 
-    private static byte[] encode(ConnectionEvent event, Output out) {
+    private byte[] encode(ConnectionEvent event, Output out) {
         out.reset();
         out.raw(TIMESTAMP);
         out.epochSeconds(event.timestamp());
-        out.raw(NODE_ID);
-        out.string(event.nodeId());
-        out.raw(NODE_NAME);
-        out.string(event.nodeName());
-        out.raw(EMAIL);
+        out.raw(nodeFields(event));
         out.string(event.email());
         out.raw(CLIENT_IP);
         out.string(event.clientIp());
         out.raw(RAW_LINE);
         out.string(event.rawLine());
-        out.raw(PROCESSED_AT);
-        out.epochSeconds(event.processedAt());
-        out.raw(END);
+        out.processedAt(event.processedAt());
         return out.toByteArray();
+    }
+
+    private byte[] nodeFields(ConnectionEvent event) {
+        NodeFields fields = nodeFields;
+        if (!fields.nodeId.equals(event.nodeId()) || !fields.nodeName.equals(event.nodeName())) {
+            Output out = new Output();
+            out.raw(NODE_ID);
+            out.string(event.nodeId());
+            out.raw(NODE_NAME);
+            out.string(event.nodeName());
+            out.raw(EMAIL);
+            fields = new NodeFields(event.nodeId(), event.nodeName(), out.toByteArray());
+            nodeFields = fields;
+        }
+        return fields.json;
     }
 
     private static byte[] ascii(String text) {
@@ -71,6 +89,12 @@ public final class EventJson {
     private static final class Output {
         private byte[] bytes = new byte[512];
         private int length;
+        /** The last whole second written by {@link #epochSeconds}, and its digits. */
+        private long second = -1;
+        private byte[] secondDigits;
+        /** The last {@code processed_at} written, and the JSON from its field name to the object's end. */
+        private Instant processedAt;
+        private byte[] processedAtToEnd;
 
         void reset() {
             length = 0;
@@ -97,14 +121,35 @@ public final class EventJson {
         }
 
         void epochSeconds(Instant time) {
-            room(32);
-            digits(time.getEpochSecond(), 1);
+            if (time.getEpochSecond() != second) {
+                int start = length;
+                digits(time.getEpochSecond(), 1);
+                second = time.getEpochSecond();
+                secondDigits = Arrays.copyOfRange(bytes, start, length);
+                length = start;
+            }
+            raw(secondDigits);
+            room(1);
             bytes[length++] = '.';
             digits(time.getNano() / 1_000, MICROS_DIGITS);
         }
 
+        void processedAt(Instant time) {
+            if (!time.equals(processedAt)) {
+                int start = length;
+                raw(PROCESSED_AT);
+                epochSeconds(time);
+                raw(END);
+                processedAt = time;
+                processedAtToEnd = Arrays.copyOfRange(bytes, start, length);
+                length = start;
+            }
+            raw(processedAtToEnd);
+        }
+
         /** A non-negative number in decimal, left-padded with zeros to {@code width} digits. */
         private void digits(long value, int width) {
+            room(20);
             int count = 1;
             for (long rest = value / 10; rest > 0; rest /= 10) {
                 count++;

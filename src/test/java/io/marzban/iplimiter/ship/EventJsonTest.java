@@ -4,10 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.parse.AccessLineParser;
 import io.marzban.iplimiter.parse.ConnectionEvent;
+import io.marzban.iplimiter.parse.ParsedLines;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -50,6 +55,27 @@ class EventJsonTest {
         assertEquals("{\"timestamp\":0.000000,\"node_id\":\"n\",\"node_name\":\"Zürich \uD83D\uDE80\",\"email\":\"e\","
                 + "\"client_ip\":\"ip\",\"raw_line\":\"tab\\there\\nnul\\u0000 back\\\\slash \u007f é ? lone\","
                 + "\"processed_at\":0.000000}", text(event));
+    }
+
+    /** A group reuses what repeats (node fields, seconds, processed_at); each event must still read as if alone. */
+    @Test
+    void aGroupIsWrittenAsEachOfItsEventsAlone() {
+        AccessLineParser parser = new AccessLineParser("node-1", "Zürich 1", ZoneOffset.UTC,
+                Clock.fixed(Instant.parse("2025-03-01T18:10:00.5Z"), ZoneOffset.UTC));
+        String rest = " from 198.51.100.23:40112 accepted tcp:a:443 [in >> out] email: ";
+        ParsedLines group = parser.parseAll(List.of(
+                "2025/03/01 18:04:11.000001" + rest + "1.a",
+                "2025/03/01 18:04:11.999999" + rest + "2.b",
+                "2025/03/01 18:04:12" + rest + "3.c",
+                "2025/03/01 18:04:12.5 rejected",
+                "2025/03/01 18:04:11.5" + rest + "4.d",
+                "2025/03/01 18:10:00.5" + rest + "5.e"));
+        List<byte[]> encoded = json.encode(group);
+        assertEquals(5, encoded.size());
+        for (int i = 0; i < encoded.size(); i++) {
+            assertEquals(new String(new EventJson().encode(group.events().get(i)), StandardCharsets.UTF_8),
+                    new String(encoded.get(i), StandardCharsets.UTF_8));
+        }
     }
 
     /** Random text of every kind reads back unchanged with an independent JSON parser (Jackson). */
