@@ -246,6 +246,21 @@ class AgentRouteTest {
         assertEquals(List.of(duringStart), shippedRawLines());
     }
 
+    @Test
+    void theRestOfABurstIsWrittenOnceTheTailerCatchesUpNotAtTheNextTick() throws Exception {
+        List<String> burst = new ArrayList<>();
+        for (int i = 0; i < 120; i++) {
+            burst.add(String.format("2025/03/01 18:04:11.%06d from 198.51.100.%d:4000 accepted tcp:example.com:443 "
+                    + "[in >> out] email: %d.user", i, i % 250 + 1, i));
+        }
+        // an hour's FLUSH_INTERVAL: groups of 50, 50 and 20 lines; only the catch-up rule can write the last 20
+        try (RunningAgent agent = RunningAgent.start(env("FLUSH_INTERVAL", "3600", "BATCH_SIZE", "50"))) {
+            append(burst);
+            awaitEvents(120);
+        }
+        assertEquals(burst, shippedRawLines());
+    }
+
     // ---- helpers ----
 
     private void append(List<String> lines) throws IOException {

@@ -14,6 +14,9 @@ import org.apache.camel.Exchange;
  * position covers all its lines), so a batch that had fewer can end up with more: at most
  * {@code 2 * BATCH_SIZE - 1}, when a full group follows a partial batch.
  *
+ * <p>The batch carries the {@value TailConsumer#CAUGHT_UP_HEADER} header of its last group: once the tailer has
+ * caught up after a burst, the route writes what is left at once rather than at the next tick.
+ *
  * <p>It also remembers when the last batch was completed, by size or by the flush timer: the route writes a batch at
  * once when none was completed for FLUSH_INTERVAL, so the first events after a quiet spell do not wait for the timer,
  * while partial batches still go out only about once per FLUSH_INTERVAL.
@@ -43,6 +46,9 @@ public final class BatchAggregation implements AggregationStrategy {
         EventBatch batch = batchSoFar == null ? new EventBatch() : batchSoFar.getMessage().getBody(EventBatch.class);
         batch.add(events(group), group.getMessage().getHeader(TailConsumer.POSITION_HEADER, FilePosition.class));
         target.getMessage().setBody(batch);
+        // the batch carries its last group's flag, for the completion rule
+        target.getMessage().setHeader(TailConsumer.CAUGHT_UP_HEADER,
+                group.getMessage().getHeader(TailConsumer.CAUGHT_UP_HEADER, false, Boolean.class));
         return target;
     }
 

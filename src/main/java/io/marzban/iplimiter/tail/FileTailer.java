@@ -45,7 +45,11 @@ public final class FileTailer implements Runnable {
     /** Receives complete lines in file order; throwing makes the tailer offer the same lines again later. */
     @FunctionalInterface
     public interface LineSink {
-        void accept(List<String> lines, FilePosition endOfLastLine) throws Exception;
+        /**
+         * @param caughtUp true for the last group of a read that found more than one group: the tailer was behind
+         *                 and has now read all there is, so nothing more follows soon
+         */
+        void accept(List<String> lines, FilePosition endOfLastLine, boolean caughtUp) throws Exception;
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(FileTailer.class);
@@ -92,6 +96,8 @@ public final class FileTailer implements Runnable {
     private List<String> group = new ArrayList<>();
     private long groupStart;
     private long groupEnd;
+    /** Groups handed over since the current read began. */
+    private int groupsThisRead;
     /** Inside a line longer than maxLineBytes: drop bytes up to its {@code \n}. */
     private boolean skippingLongLine;
     /** File size at the last read; -1 forces a read (after opening, or when a line must be offered again). */
@@ -435,10 +441,11 @@ public final class FileTailer implements Runnable {
     }
 
     private void readUpTo(long size) throws IOException, InterruptedException {
+        groupsThisRead = 0;
         try {
             readLinesUpTo(size);
         } finally {
-            handOverGroup(); // lines read before any stop are from the file we checked: hand them over
+            handOverGroup(true); // lines read before any stop are from the file we checked: hand them over
         }
     }
 
@@ -468,7 +475,7 @@ public final class FileTailer implements Runnable {
                         countLongLine(base + lineStart);
                     } else {
                         addToGroup(new String(bytes, lineStart, i - lineStart, StandardCharsets.UTF_8), base + i + 1);
-                        if (group.size() == linesPerGroup && !handOverGroup()) {
+                        if (group.size() == linesPerGroup && !handOverGroup(base + i + 1 == size)) {
                             return;
                         }
                     }
@@ -512,14 +519,15 @@ public final class FileTailer implements Runnable {
      * Hands the lines read so far to the sink; false if the sink failed, and then reading goes back to the first
      * of them, to offer them again later.
      */
-    private boolean handOverGroup() throws InterruptedException {
+    private boolean handOverGroup(boolean lastOfRead) throws InterruptedException {
         if (group.isEmpty()) {
             return true;
         }
         List<String> lines = group;
         group = new ArrayList<>(linesPerGroup);
         try {
-            sink.accept(lines, new FilePosition(pathName, identity, groupEnd));
+            sink.accept(lines, new FilePosition(pathName, identity, groupEnd), lastOfRead && groupsThisRead > 0);
+            groupsThisRead++;
             linesRead.addAndGet(lines.size());
             return true;
         } catch (Exception e) {

@@ -18,6 +18,11 @@ public final class TailConsumer extends DefaultConsumer {
 
     /** Header with the {@link io.marzban.iplimiter.position.FilePosition} just after the last line in the body. */
     public static final String POSITION_HEADER = "TailPosition";
+    /**
+     * Header, true on the last group of a read that found more than one group: the tailer was behind (a burst, a
+     * backlog) and has caught up with the file, so waiting for more lines to fill a batch would only add delay.
+     */
+    public static final String CAUGHT_UP_HEADER = "TailCaughtUp";
 
     private final TailEndpoint endpoint;
     private FileTailer tailer;
@@ -100,11 +105,12 @@ public final class TailConsumer extends DefaultConsumer {
         return linesTooLongBefore + (current == null ? 0 : current.linesTooLong());
     }
 
-    private void send(List<String> lines, FilePosition endOfLastLine) throws Exception {
+    private void send(List<String> lines, FilePosition endOfLastLine, boolean caughtUp) throws Exception {
         Exchange exchange = createExchange(false);
         try {
             exchange.getMessage().setBody(lines);
             exchange.getMessage().setHeader(POSITION_HEADER, endOfLastLine);
+            exchange.getMessage().setHeader(CAUGHT_UP_HEADER, caughtUp);
             getProcessor().process(exchange);
             if (exchange.getException() != null) {
                 throw exchange.getException();

@@ -82,9 +82,9 @@ class FileTailerTest {
     void handsOverGroupsOfAtMostTheGroupSizeEachEndingAtItsLastLine() throws Exception {
         Path log = write("access.log", "a1\na2\na3\na4\na5\na6\na7\nhalf");
         List<List<String>> groups = Collections.synchronizedList(new ArrayList<>());
-        start(log, "beginning", null, 65_536, 3, (List<String> group, FilePosition end) -> {
+        start(log, "beginning", null, 65_536, 3, (List<String> group, FilePosition end, boolean caughtUp) -> {
             groups.add(group);
-            record(group, end);
+            record(group, end, caughtUp);
         });
         awaitLines(7);
         append(log, "-done\nb\n");
@@ -96,14 +96,30 @@ class FileTailerTest {
     }
 
     @Test
+    void flagsTheLastGroupOfAReadThatFoundMoreThanOneGroupAsCaughtUp() throws Exception {
+        Path log = write("access.log", "a1\na2\na3\na4\na5\n");
+        List<Boolean> flags = Collections.synchronizedList(new ArrayList<>());
+        start(log, "beginning", null, 65_536, 2, (List<String> group, FilePosition end, boolean caughtUp) -> {
+            flags.add(caughtUp);
+            record(group, end, caughtUp);
+        });
+        awaitLines(5);
+        append(log, "b1\n"); // a read of one group: the tailer was not behind
+        awaitLines(6);
+        append(log, "c1\nc2\n"); // a full group that ends the read, after none: not behind either
+        awaitLines(8);
+        assertEquals(List.of(false, false, true, false, false), flags);
+    }
+
+    @Test
     void offersAWholeGroupAgainWhenTheSinkFails() throws Exception {
         Path log = write("access.log", "one\ntwo\nthree\nfour\n");
         AtomicInteger calls = new AtomicInteger();
-        start(log, "beginning", null, 65_536, 2, (List<String> group, FilePosition end) -> {
+        start(log, "beginning", null, 65_536, 2, (List<String> group, FilePosition end, boolean caughtUp) -> {
             if (calls.incrementAndGet() == 2) {
                 throw new IllegalStateException("writer is stopping");
             }
-            record(group, end);
+            record(group, end, caughtUp);
         });
         awaitLines(4);
         assertEquals(List.of("one", "two", "three", "four"), lines);
@@ -289,9 +305,9 @@ class FileTailerTest {
         List<String> backlog = IntStream.range(0, 3000).mapToObj(i -> "line-" + i + "-" + "x".repeat(40)).toList();
         Path log = write("access.log", String.join("\n", backlog) + "\n");
         CountDownLatch released = new CountDownLatch(1);
-        start(log, "beginning", null, (List<String> group, FilePosition end) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp) -> {
             released.await(); // the shipper is behind: the rest of the file waits unread
-            record(group, end);
+            record(group, end, caughtUp);
         });
         Thread.sleep(200);
         Files.copy(log, dir.resolve("access.log.1"));
@@ -309,9 +325,9 @@ class FileTailerTest {
         List<String> fresh = IntStream.range(0, 6000).mapToObj(i -> "new-" + i + "-" + "y".repeat(40)).toList();
         Path log = write("access.log", String.join("\n", backlog) + "\n");
         CountDownLatch released = new CountDownLatch(1);
-        start(log, "beginning", null, (List<String> group, FilePosition end) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp) -> {
             released.await();
-            record(group, end);
+            record(group, end, caughtUp);
         });
         Thread.sleep(200);
         Files.copy(log, dir.resolve("access.log.1"));
@@ -327,9 +343,9 @@ class FileTailerTest {
     void readsTheMiddleFileEvenWhenTheFinishedOneWasDeletedMeanwhile() throws Exception {
         Path log = write("access.log", "a-1\na-2\n");
         CountDownLatch released = new CountDownLatch(1);
-        start(log, "beginning", null, (List<String> group, FilePosition end) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp) -> {
             released.await(); // behind while two rotations happen
-            record(group, end);
+            record(group, end, caughtUp);
         });
         Thread.sleep(200);
         Path first = dir.resolve("access.log.2");
@@ -421,11 +437,11 @@ class FileTailerTest {
     void offersALineAgainWhenTheSinkFails() throws Exception {
         Path log = write("access.log", "one\ntwo\n");
         AtomicInteger calls = new AtomicInteger();
-        start(log, "beginning", null, (List<String> group, FilePosition end) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp) -> {
             if (calls.incrementAndGet() == 2) {
                 throw new IllegalStateException("writer is stopping");
             }
-            record(group, end);
+            record(group, end, caughtUp);
         });
         awaitLines(2);
         assertEquals(List.of("one", "two"), lines);
@@ -479,7 +495,7 @@ class FileTailerTest {
     }
 
     /** With groups of one line (as these tests use), each position is the end of its line. */
-    private void record(List<String> group, FilePosition end) {
+    private void record(List<String> group, FilePosition end, boolean caughtUp) {
         lines.addAll(group);
         positions.add(end);
     }
