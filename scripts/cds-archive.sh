@@ -21,7 +21,7 @@ rm -f "$archive"
 if env -i PATH="$PATH" CAMEL_MAIN_DURATIONMAXSECONDS=1 LOG_LEVEL=ERROR CENTRAL_REDIS_URL=redis://127.0.0.1:1/0 \
     ACCESS_LOG_PATH="$work/access.log" NODE_ID=cds-training NODE_NAME=cds-training \
     MANAGEMENT_PORT="$((20000 + $$ % 40000))" \
-    "${JAVA:-java}" -XX:ArchiveClassesAtExit="$archive" -Xlog:cds*=error \
+    "${JAVA:-java}" -XX:ArchiveClassesAtExit="$archive" '-Xlog:cds*=error' \
     -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx64m -Xss512k -XX:MaxMetaspaceSize=96m \
     -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError -jar "$jar" > "$work/out.log" 2>&1 \
     && [ -s "$archive" ]; then

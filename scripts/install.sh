@@ -6,7 +6,7 @@
 #
 #   --env-file FILE  settings to install (default: config/.env, else a copy of config/.env.example to edit)
 #   --jar FILE       the agent jar (default: target/marzban-ip-limiter-node.jar; build it first)
-#   --root DIR       install below DIR instead of / (for a look, or a test): no user, ACL or systemctl
+#   --root DIR       install below DIR instead of / (for a look, or a test): no user, ACL, CDS archive or systemctl
 #   --no-start       install only
 #   --dry-run        print what would be done, change nothing
 # Run from the repository root, as root (except with --root or --dry-run).
@@ -84,7 +84,7 @@ install_docker() {
   fi
   step "copying the build files and settings to $dir"
   run mkdir -p "$dir/config"
-  run cp -r pom.xml src routes docker "$dir/"
+  run cp -r pom.xml src routes docker scripts "$dir/"
   install_settings "$env_file" "$dir/config/.env" 0600
   if [ "$start" -eq 1 ]; then
     step "building and starting the container"
@@ -126,9 +126,12 @@ install_systemd() {
   step "installing the jar, the settings and the unit"
   run mkdir -p "$home" "$etc" "$(dirname "$unit")"
   run install -m 0644 "$jar" "$home/marzban-ip-limiter-node.jar"
-  # with the java the unit runs: starts about 0.5 s sooner (docs/PERFORMANCE.md)
-  run env JAVA=/usr/bin/java sh "$(dirname "$0")/cds-archive.sh" "$home/marzban-ip-limiter-node.jar" \
-    "$home/marzban-ip-limiter-node.jsa"
+  if [ -z "$root" ]; then
+    # with the java the unit runs: starts about 0.5 s sooner (docs/PERFORMANCE.md); below --root the archive
+    # would name the jar's path there, not the one the unit runs
+    run env JAVA=/usr/bin/java sh "$(dirname "$0")/cds-archive.sh" "$home/marzban-ip-limiter-node.jar" \
+      "$home/marzban-ip-limiter-node.jsa"
+  fi
   install_settings "$env_file" "$etc/agent.env" 0640
   if [ -z "$root" ]; then run chown root:marzban-agent "$etc/agent.env"; fi
   if [ "$dry_run" -eq 0 ]; then

@@ -99,6 +99,9 @@ class ScriptsTest {
                 "--env-file", envFile.toString()), Map.of());
         assertEquals(0, dryRun.exitCode(), dryRun.output());
         assertTrue(dryRun.output().contains("checking Docker and Docker Compose"), dryRun.output());
+        // the Dockerfile copies scripts/cds-archive.sh, so the build context needs scripts too
+        assertTrue(dryRun.output().contains("cp -r pom.xml src routes docker scripts /opt/marzban-ip-limiter-node/"),
+                dryRun.output());
         assertTrue(dryRun.output().contains("install -m 0600 " + envFile + " /opt/marzban-ip-limiter-node/config/.env"),
                 dryRun.output());
         assertTrue(dryRun.output().contains(

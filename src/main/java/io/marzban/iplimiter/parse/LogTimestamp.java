@@ -53,7 +53,11 @@ record LogTimestamp(long epochSecond, int nanos, int end) {
                 if (local == null) {
                     return null;
                 }
-                second = new Second(text.substring(0, SECOND_END), local.atZone(zone).toEpochSecond());
+                long epochSecond = local.atZone(zone).toEpochSecond();
+                if (epochSecond < 0) {
+                    return null; // 1970 east of UTC: events are shipped as non-negative epoch seconds
+                }
+                second = new Second(text.substring(0, SECOND_END), epochSecond);
                 last = second;
             }
             int end = SECOND_END;

@@ -90,7 +90,7 @@ public final class EventJson {
         private byte[] bytes = new byte[512];
         private int length;
         /** The last whole second written by {@link #epochSeconds}, and its digits. */
-        private long second = -1;
+        private long second = Long.MIN_VALUE;
         private byte[] secondDigits;
         /** The last {@code processed_at} written, and the JSON from its field name to the object's end. */
         private Instant processedAt;

@@ -46,8 +46,8 @@ public final class FileTailer implements Runnable {
     @FunctionalInterface
     public interface LineSink {
         /**
-         * @param caughtUp true for the last group of a read that found more than one group: the tailer was behind
-         *                 and has now read all there is, so nothing more follows soon
+         * @param caughtUp true for the last group of a read that began more than a buffer (128 KiB) behind the end
+         *                 of the file: the tailer was behind (a burst, a backlog) and has now read all there is
          */
         void accept(List<String> lines, FilePosition endOfLastLine, boolean caughtUp) throws Exception;
     }
@@ -96,8 +96,8 @@ public final class FileTailer implements Runnable {
     private List<String> group = new ArrayList<>();
     private long groupStart;
     private long groupEnd;
-    /** Groups handed over since the current read began. */
-    private int groupsThisRead;
+    /** The current read began more than a buffer behind the file's end. */
+    private boolean readingBacklog;
     /** Inside a line longer than maxLineBytes: drop bytes up to its {@code \n}. */
     private boolean skippingLongLine;
     /** File size at the last read; -1 forces a read (after opening, or when a line must be offered again). */
@@ -441,7 +441,8 @@ public final class FileTailer implements Runnable {
     }
 
     private void readUpTo(long size) throws IOException, InterruptedException {
-        groupsThisRead = 0;
+        // a steady stream, read every readInterval, never gets this far behind; a burst or a backlog does
+        readingBacklog = size - offset > buffer.capacity();
         try {
             readLinesUpTo(size);
         } finally {
@@ -526,8 +527,7 @@ public final class FileTailer implements Runnable {
         List<String> lines = group;
         group = new ArrayList<>(linesPerGroup);
         try {
-            sink.accept(lines, new FilePosition(pathName, identity, groupEnd), lastOfRead && groupsThisRead > 0);
-            groupsThisRead++;
+            sink.accept(lines, new FilePosition(pathName, identity, groupEnd), lastOfRead && readingBacklog);
             linesRead.addAndGet(lines.size());
             return true;
         } catch (Exception e) {

@@ -19,8 +19,8 @@ public final class TailConsumer extends DefaultConsumer {
     /** Header with the {@link io.marzban.iplimiter.position.FilePosition} just after the last line in the body. */
     public static final String POSITION_HEADER = "TailPosition";
     /**
-     * Header, true on the last group of a read that found more than one group: the tailer was behind (a burst, a
-     * backlog) and has caught up with the file, so waiting for more lines to fill a batch would only add delay.
+     * Header, true on the last group of a read that began more than 128 KiB behind: the tailer was behind (a burst,
+     * a backlog) and has caught up with the file, so waiting for more lines to fill a batch would only add delay.
      */
     public static final String CAUGHT_UP_HEADER = "TailCaughtUp";
 

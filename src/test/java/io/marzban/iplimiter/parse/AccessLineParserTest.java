@@ -374,4 +374,14 @@ class AccessLineParserTest {
         assertFalse(since.test("garbage"));
         assertFalse(since.test(""));
     }
+
+    @Test
+    void aTimeBeforeTheEpochInTheLogZoneIsMalformed() {
+        AccessLineParser moscow = new AccessLineParser("node-1", "Frankfurt 1", ZoneId.of("Europe/Moscow"),
+                Clock.fixed(NOW, ZoneOffset.UTC));
+        String rest = " from 198.51.100.23:50234 accepted tcp:www.google.com:443 [in >> out] email: 17.maria";
+        assertEquals(SkipReason.MALFORMED, moscow.parse("1970/01/01 02:59:59.999999" + rest));
+        ConnectionEvent event = assertInstanceOf(ConnectionEvent.class, moscow.parse("1970/01/01 03:00:00" + rest));
+        assertEquals(Instant.EPOCH, event.timestamp());
+    }
 }

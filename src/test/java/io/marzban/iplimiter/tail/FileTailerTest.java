@@ -96,19 +96,41 @@ class FileTailerTest {
     }
 
     @Test
-    void flagsTheLastGroupOfAReadThatFoundMoreThanOneGroupAsCaughtUp() throws Exception {
-        Path log = write("access.log", "a1\na2\na3\na4\na5\n");
+    void flagsTheLastGroupOfAReadThatBeganMoreThanABufferBehindAsCaughtUp() throws Exception {
+        Path log = write("access.log", hundredByteLines("backlog", 0, 1_500)); // 150,000 bytes: more than 128 KiB
         List<Boolean> flags = Collections.synchronizedList(new ArrayList<>());
-        start(log, "beginning", null, 65_536, 2, (List<String> group, FilePosition end, boolean caughtUp) -> {
+        start(log, "beginning", null, 65_536, 1_000, (List<String> group, FilePosition end, boolean caughtUp) -> {
             flags.add(caughtUp);
             record(group, end, caughtUp);
         });
-        awaitLines(5);
-        append(log, "b1\n"); // a read of one group: the tailer was not behind
-        awaitLines(6);
-        append(log, "c1\nc2\n"); // a full group that ends the read, after none: not behind either
-        awaitLines(8);
-        assertEquals(List.of(false, false, true, false, false), flags);
+        awaitLines(1_500);
+        append(log, "b1\nb2\nb3\n"); // a few lines: the tailer was not behind
+        awaitLines(1_503);
+        assertEquals(List.of(false, true, false), flags);
+    }
+
+    @Test
+    void startPositionEndLooksBackOnlyOverTheLastBufferAndStartsAtALineInIt() throws Exception {
+        // 4 + 150,000 bytes, all "new": the look back stops at the 128 KiB window, at the first line that
+        // begins inside it (the line cut by the window's start may begin before it)
+        Path log = write("access.log", "old\n" + hundredByteLines("new", 0, 1_500));
+        writtenSinceStart = line -> line.startsWith("new");
+        long windowStart = Files.size(log) - 128 * 1024;
+        int first = (int) ((windowStart + 1 - 4 + 99) / 100); // the first line whose start is after windowStart
+        start(log, "end", null);
+        awaitLines(1_500 - first);
+        assertEquals(hundredByteLines("new", first, 1).strip(), lines.get(0));
+        assertEquals(1_500 - first, lines.size());
+    }
+
+    /** {@code count} lines of 99 characters and a \n, numbered from {@code from}. */
+    private static String hundredByteLines(String prefix, int from, int count) {
+        StringBuilder text = new StringBuilder();
+        for (int i = from; i < from + count; i++) {
+            String head = prefix + "-" + i + "-";
+            text.append(head).append("x".repeat(99 - head.length())).append('\n');
+        }
+        return text.toString();
     }
 
     @Test
