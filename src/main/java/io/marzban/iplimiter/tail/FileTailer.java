@@ -221,7 +221,7 @@ public final class FileTailer implements Runnable {
         long size = channel.size();
         if (stored.isEmpty()) {
             // a file that appeared after the agent started holds nothing older than the agent
-            long start = startAtBeginning || appearedAfterStart ? 0 : endSkippingOlderLines(size);
+            long start = startAtBeginning || appearedAfterStart ? 0 : startOfLinesAtEnd(size, writtenSinceStart);
             LOG.info("No stored position for {}; starting at offset {} of {} bytes", pathName, start, size);
             return start;
         }
@@ -232,7 +232,7 @@ public final class FileTailer implements Runnable {
         if (position.offset() > size) {
             LOG.warn("The stored position of {} (offset {}) is past the end of the file ({} bytes); continuing "
                     + "from its end", pathName, position.offset(), size);
-            return endOfLastCompleteLine(size);
+            return startOfLinesAtEnd(size, line -> false);
         }
         LOG.info("Resuming {} at offset {} of {} bytes", pathName, position.offset(), size);
         return position.offset();
@@ -292,19 +292,12 @@ public final class FileTailer implements Runnable {
         }
     }
 
-    /** Start of the line being written at the end, so START_POSITION=end never begins in the middle of a line. */
-    private long endOfLastCompleteLine(long size) throws IOException {
-        long windowStart = readLastBytes(size);
-        int lastNewline = lastNewline(buffer.position());
-        return lastNewline >= 0 ? windowStart + lastNewline + 1 : windowStart == 0 ? 0 : size;
-    }
-
     /**
-     * Where START_POSITION=end starts: after the last complete line, or at the first of the complete lines before it
-     * that were written since the agent started (in the last buffer's worth of the file). Those were written while
-     * the agent was starting; skipping them would lose them.
+     * Start of the line being written at the end (so reading never begins in the middle of a line), or earlier: at
+     * the first of the complete lines before it that {@code keep} accepts, within the last buffer's worth of the
+     * file. START_POSITION=end keeps the lines written since the agent started: skipping them would lose them.
      */
-    private long endSkippingOlderLines(long size) throws IOException {
+    private long startOfLinesAtEnd(long size, Predicate<String> keep) throws IOException {
         long windowStart = readLastBytes(size);
         int lineEnd = lastNewline(buffer.position());
         if (lineEnd < 0) {
@@ -318,7 +311,7 @@ public final class FileTailer implements Runnable {
             }
             int lineStart = previousNewline + 1;
             String line = new String(buffer.array(), lineStart, lineEnd - lineStart, StandardCharsets.UTF_8);
-            if (!writtenSinceStart.test(line)) {
+            if (!keep.test(line)) {
                 break;
             }
             start = windowStart + lineStart;
