@@ -106,8 +106,13 @@ final class RunningAgent implements AutoCloseable {
 
     /** True if the agent logged a line containing {@code text} (at INFO or above, as configured for tests). */
     boolean logged(String text) {
+        return timesLogged(text) > 0;
+    }
+
+    /** How many lines the agent logged that contain {@code text}. */
+    long timesLogged(String text) {
         synchronized (logs.list) {
-            return logs.list.stream().anyMatch(event -> event.getFormattedMessage().contains(text));
+            return logs.list.stream().filter(event -> event.getFormattedMessage().contains(text)).count();
         }
     }
 
