@@ -15,6 +15,8 @@ import io.marzban.iplimiter.ship.BatchQueue;
 import io.marzban.iplimiter.ship.BatchWriter;
 import io.marzban.iplimiter.ship.EventJson;
 import io.marzban.iplimiter.ship.Heartbeat;
+import io.marzban.iplimiter.tail.TailConstants;
+import io.marzban.iplimiter.tail.TailStatus;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -22,12 +24,8 @@ import java.time.Duration;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.component.micrometer.MicrometerConstants;
-import org.apache.camel.CamelContext;
-import org.apache.camel.ManagementStatisticsLevel;
-import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
-import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
 import org.slf4j.LoggerFactory;
 import sun.misc.Signal;
@@ -120,28 +118,13 @@ public final class Agent {
         RedisPositionStore positions = new RedisPositionStore(redis, settings.nodeId());
         BatchQueue batchQueue = new BatchQueue(QUEUED_BATCHES);
 
-        Main main = new Main();
+        Main main = new Main(); // with the fixed options of application.properties
         main.configure()
-                .withName("marzban-ip-limiter-node")
                 .withRoutesIncludePattern(settings.routesIncludePattern())
-                .withShutdownTimeout((int) Math.max(1, settings.shutdownTimeoutMillis() / 1000))
-                .withShutdownNowOnTimeout(true);
+                .withShutdownTimeout((int) Math.max(1, settings.shutdownTimeoutMillis() / 1000));
         HttpManagementServerConfigurationProperties management = main.configure().httpManagementServer()
-                .withEnabled(true)
                 .withHost(settings.managementHost())
-                .withPort(settings.managementPort())
-                .withHealthCheckEnabled(true)
-                .withMetricsEnabled(true)
-                .withInfoEnabled(true)
-                .withJolokiaEnabled(true); // for Hawtio; what it may do is in jolokia-access.xml
-        // Camel's route gauges, but no timer around every line: the per-exchange meters cost more than the
-        // agent's own work per line (the agent's meters are read when scraped)
-        main.configure().metrics().withEnabled(true).withEnableRoutePolicy(false);
-        // as a property: withEnableExchangeEventNotifier(false) does not reach the notifier (Camel 4.18), which then
-        // searches every meter on every exchange
-        main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
-        // JMX statistics per route (Hawtio shows them), not per step of every line
-        main.configure().setJmxManagementStatisticsLevel(ManagementStatisticsLevel.RoutesOnly);
+                .withPort(settings.managementPort());
         if (settings.managementAuthFile() != null) {
             management.withAuthenticationEnabled(true)
                     .withBasicPropertiesFile(settings.managementAuthFile().toString());
@@ -165,27 +148,20 @@ public final class Agent {
         AddressMasking masking = new AddressMasking();
         main.bind("skippedLines", new SkippedLines(meters, masking));
         main.bind("eventJson", new EventJson());
-        main.bind("batchAggregation", new BatchAggregation());
+        main.bind("batchAggregation", new BatchAggregation(TailConstants.POSITION_HEADER,
+                TailConstants.CAUGHT_UP_HEADER));
         main.bind("batchQueue", batchQueue);
         Heartbeat heartbeat = new Heartbeat(settings.nodeId(), settings.nodeName(), settings.accessLogPath(), clock);
         BatchWriter batchWriter = new BatchWriter(redis, positions, heartbeat, settings.queueKey(),
                 settings.maxEventsPerSecond());
         main.bind("batchWriter", batchWriter);
-        ShippingReadiness readiness = new ShippingReadiness(redis, batchWriter, masking,
-                Duration.ofMillis(settings.shippingStuckAfterMillis()));
-        main.bind("shippingReadiness", readiness);
-        main.addMainListener(new MainListenerSupport() {
-            @Override
-            public void afterConfigure(BaseMainSupport configured) {
-                // the health registry finds the check in the registry but does not hand it the context
-                readiness.setCamelContext(configured.getCamelContext());
-                CamelContext context = configured.getCamelContext();
-                ShippingMetrics.register(meters, context, redis, batchWriter, masking);
-                heartbeat.measureLagWith(position -> (long) ShippingMetrics.tailValue(context,
-                        tail -> tail.bytesAfter(position)));
-            }
-        });
-        main.addMainListener(new GracefulStop(batchQueue, redis, Duration.ofMillis(settings.shutdownTimeoutMillis())));
+        main.bind("shippingReadiness", new ShippingReadiness(redis, batchWriter, masking,
+                Duration.ofMillis(settings.shippingStuckAfterMillis())));
+        TailStatus tails = TailStatus.of(main::getCamelContext);
+        ShippingMetrics.register(meters, tails, redis, batchWriter, masking);
+        heartbeat.measureLagWith(tails::bytesAfter);
+        main.addMainListener(new GracefulStop(tails, batchQueue, redis,
+                Duration.ofMillis(settings.shutdownTimeoutMillis())));
         return main;
     }
 }

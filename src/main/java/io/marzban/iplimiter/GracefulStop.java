@@ -2,7 +2,7 @@ package io.marzban.iplimiter;
 
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.ship.BatchQueue;
-import io.marzban.iplimiter.tail.TailConsumer;
+import io.marzban.iplimiter.tail.TailStatus;
 import java.time.Duration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Processor;
@@ -22,11 +22,13 @@ final class GracefulStop extends MainListenerSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(GracefulStop.class);
 
+    private final TailStatus tails;
     private final BatchQueue batchQueue;
     private final CentralRedis redis;
     private final Duration timeout;
 
-    GracefulStop(BatchQueue batchQueue, CentralRedis redis, Duration timeout) {
+    GracefulStop(TailStatus tails, BatchQueue batchQueue, CentralRedis redis, Duration timeout) {
+        this.tails = tails;
         this.batchQueue = batchQueue;
         this.redis = redis;
         this.timeout = timeout;
@@ -57,11 +59,7 @@ final class GracefulStop extends MainListenerSupport {
 
     private void writeWhatWasRead(CamelContext context) {
         try {
-            for (Route route : context.getRoutes()) {
-                if (route.getConsumer() instanceof TailConsumer tail) {
-                    tail.stopReading();
-                }
-            }
+            tails.stopReading();
             for (Route route : context.getRoutes()) {
                 for (Processor processor : route.filter("*")) {
                     if (processor instanceof AggregateProcessor aggregator) {

@@ -5,7 +5,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.support.Wait;
-import io.marzban.iplimiter.tail.TailConsumer;
+import io.marzban.iplimiter.tail.TailStatus;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -78,8 +78,7 @@ final class RunningAgent implements AutoCloseable {
 
     boolean isFollowing() {
         CamelContext context = main.getCamelContext();
-        return context != null && context.isStarted()
-                && context.getRoute("ship-access-log").getConsumer() instanceof TailConsumer tail && tail.isFollowing();
+        return context != null && context.isStarted() && TailStatus.of(main::getCamelContext).isFollowing();
     }
 
     /** True if the running route was loaded from a file containing {@code text}. */

@@ -1,5 +1,6 @@
 package io.marzban.iplimiter.config;
 
+import io.marzban.iplimiter.tail.TailOptions;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystems;
@@ -117,7 +118,7 @@ public record AgentSettings(
         properties.setProperty("startPosition", startPosition);
         properties.setProperty("maxLineBytes", Integer.toString(maxLineBytes));
         properties.setProperty("rotatedPattern", rotatedPattern != null ? rotatedPattern
-                : Path.of(accessLogPath).getFileName() + ".*");
+                : TailOptions.defaultRotatedPattern(Path.of(accessLogPath)));
         properties.setProperty("rotationQuietMillis", Long.toString(rotationQuietMillis));
         properties.setProperty("batchSize", Integer.toString(batchSize));
         properties.setProperty("flushIntervalMillis", Long.toString(flushIntervalMillis));

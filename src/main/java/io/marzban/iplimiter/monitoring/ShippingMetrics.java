@@ -2,7 +2,7 @@ package io.marzban.iplimiter.monitoring;
 
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.ship.BatchWriter;
-import io.marzban.iplimiter.tail.TailConsumer;
+import io.marzban.iplimiter.tail.TailStatus;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -10,9 +10,6 @@ import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import java.util.function.ToDoubleFunction;
-import org.apache.camel.CamelContext;
-import org.apache.camel.Route;
 
 /**
  * The agent's own meters, shown at /observe/metrics beside Camel's and the JVM's. The route counts the lines it
@@ -27,17 +24,17 @@ public final class ShippingMetrics {
     private ShippingMetrics() {
     }
 
-    public static void register(MeterRegistry registry, CamelContext context, CentralRedis redis, BatchWriter writer,
+    public static void register(MeterRegistry registry, TailStatus tails, CentralRedis redis, BatchWriter writer,
                                 AddressMasking masking) {
         // the JVM's own: Camel's binder discovery needs a Jandex index this agent does not carry
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
-        FunctionCounter.builder("marzban_lines_read", context, c -> tailValue(c, TailConsumer::linesRead))
+        FunctionCounter.builder("marzban_lines_read", tails, TailStatus::linesRead)
                 .description("lines read from the access log").register(registry);
         // lines the tailer skips never reach the route; same name and tag keys as SkippedLines' counters
-        FunctionCounter.builder(LINES_SKIPPED, context, c -> tailValue(c, TailConsumer::linesTooLong))
+        FunctionCounter.builder(LINES_SKIPPED, tails, TailStatus::linesTooLong)
                 .description(LINES_SKIPPED_DESCRIPTION).tag("reason", "too_long").register(registry);
         FunctionCounter.builder("marzban_events_shipped", writer, BatchWriter::eventsShipped)
                 .description("events written to the central queue").register(registry);
@@ -52,23 +49,11 @@ public final class ShippingMetrics {
                 .register(registry);
         Gauge.builder("marzban_redis_up", redis, r -> r.problem() == null ? 1 : 0)
                 .description("1 while the central Redis answers").register(registry);
-        Gauge.builder("marzban_read_lag_bytes", context,
-                        c -> tailValue(c, tail -> tail.bytesAfter(writer.lastCommitted())))
+        Gauge.builder("marzban_read_lag_bytes", tails, tail -> tail.bytesAfter(writer.lastCommitted()))
                 .description("bytes of the access log not yet shipped").baseUnit("bytes").register(registry);
         Gauge.builder("marzban_last_shipped_age_seconds", writer, BatchWriter::secondsSinceLastShipped)
                 .description("seconds since a batch was last written").register(registry);
         Gauge.builder("marzban_queue_length", writer, BatchWriter::queueLength)
                 .description("length of the central queue, sampled at most every 5 s").register(registry);
-    }
-
-    /** {@code value} summed over the context's tail consumers (there is one in the bundled route). */
-    public static double tailValue(CamelContext context, ToDoubleFunction<TailConsumer> value) {
-        double total = 0;
-        for (Route route : context.getRoutes()) {
-            if (route.getConsumer() instanceof TailConsumer tail) {
-                total += value.applyAsDouble(tail);
-            }
-        }
-        return total;
     }
 }

@@ -2,19 +2,17 @@ package io.marzban.iplimiter.monitoring;
 
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.ship.BatchWriter;
-import io.marzban.iplimiter.tail.TailConsumer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.camel.Route;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
  * Readiness of the agent as an operator means it: events can flow from the log to the central Redis. DOWN, with
- * every reason in the message, while Redis cannot be reached, the log cannot be read, or batches have failed to
- * be written for longer than {@code SHIPPING_STUCK_AFTER}. A detail {@code client_addresses} tells when Xray masks
+ * every reason in the message, while Redis cannot be reached, or batches have failed to be written for longer than
+ * {@code SHIPPING_STUCK_AFTER}; the tail consumer's own check says when the log cannot be read. A detail {@code client_addresses} tells when Xray masks
  * the addresses it logs.
  */
 public final class ShippingReadiness extends AbstractHealthCheck {
@@ -44,11 +42,6 @@ public final class ShippingReadiness extends AbstractHealthCheck {
         String redisProblem = redis.problem();
         if (redisProblem != null) {
             reasons.add(redisProblem);
-        }
-        for (Route route : getCamelContext().getRoutes()) {
-            if (route.getConsumer() instanceof TailConsumer tail && tail.problem() != null) {
-                reasons.add(tail.problem());
-            }
         }
         Duration failing = writer.failingFor();
         if (failing.compareTo(stuckAfter) >= 0) {

@@ -1,5 +1,6 @@
 package io.marzban.iplimiter.position;
 
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marzban.iplimiter.redis.CentralRedis;
@@ -7,13 +8,18 @@ import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Response;
+import redis.clients.jedis.Transaction;
 
 /**
  * Positions kept in the central Redis, one key per node and file:
- * {@code marzban_ip_limiter:position:<NODE_ID>:<path>} holding a small JSON document.
- * The batch writer sets the key in the same transaction as the events it covers.
+ * {@code marzban_ip_limiter:position:<NODE_ID>:<path>} holding a small JSON document with a format version.
+ * The batch writer sets the key in the same transaction as the events it covers ({@link #commitIn}).
  */
 public final class RedisPositionStore implements PositionStore {
+
+    /** The format written; a position without a version was written before versions (the same fields). */
+    static final int VERSION = 1;
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisPositionStore.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -26,6 +32,36 @@ public final class RedisPositionStore implements PositionStore {
         this.nodeId = nodeId;
     }
 
+    /** The stored document; {@code version} reads as 0 from a position stored before versions. */
+    @JsonPropertyOrder({"version", "path", "file", "offset"})
+    private record Stored(int version, String path, FileIdentity file, long offset) {
+    }
+
+    /** A position set in a transaction, with what it replaced, to put back if the transaction must be undone. */
+    public static final class Commit {
+        private final String key;
+        private final Response<String> previous;
+
+        private Commit(String key, Response<String> previous) {
+            this.key = key;
+            this.previous = previous;
+        }
+
+        /** After EXEC: true if there was no position before (the first batch, or Redis lost its data). */
+        public boolean replacedNone() {
+            return previous.get() == null;
+        }
+
+        /** After EXEC: puts the position from before the transaction back. */
+        public void undo(Jedis jedis) {
+            if (previous.get() == null) {
+                jedis.del(key);
+            } else {
+                jedis.set(key, previous.get());
+            }
+        }
+    }
+
     @Override
     public Optional<FilePosition> load(String path) {
         return redis.call(jedis -> read(jedis, path));
@@ -36,6 +72,14 @@ public final class RedisPositionStore implements PositionStore {
         redis.call(jedis -> jedis.set(key(start.path()), encode(start)));
     }
 
+    /** Sets {@code position} as this transaction's step, reading first the one it replaces. */
+    public Commit commitIn(Transaction transaction, FilePosition position) {
+        String key = key(position.path());
+        Response<String> previous = transaction.get(key);
+        transaction.set(key, encode(position));
+        return new Commit(key, previous);
+    }
+
     /** Reads the position on a connection the caller already holds. */
     public Optional<FilePosition> read(Jedis jedis, String path) {
         String stored = jedis.get(key(path));
@@ -43,10 +87,16 @@ public final class RedisPositionStore implements PositionStore {
             return Optional.empty();
         }
         try {
-            return Optional.of(JSON.readValue(stored, FilePosition.class));
-        } catch (JsonProcessingException e) {
+            Stored position = JSON.readValue(stored, Stored.class);
+            if (position.version() > VERSION) {
+                throw new IllegalArgumentException("version " + position.version() + " is newer than this agent's "
+                        + VERSION);
+            }
+            return Optional.of(new FilePosition(position.path(), position.file(), position.offset()));
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            String reason = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
             LOG.warn("Stored position {} is unreadable ({}); treating {} as never read. "
-                    + "Delete the key to silence this warning.", key(path), e.getOriginalMessage(), path);
+                    + "Delete the key to silence this warning.", key(path), reason, path);
             return Optional.empty();
         }
     }
@@ -55,9 +105,9 @@ public final class RedisPositionStore implements PositionStore {
         return "marzban_ip_limiter:position:" + nodeId + ":" + path;
     }
 
-    public String encode(FilePosition position) {
+    String encode(FilePosition position) {
         try {
-            return JSON.writeValueAsString(position);
+            return JSON.writeValueAsString(new Stored(VERSION, position.path(), position.file(), position.offset()));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a position is plain data and always serializes", e);
         }

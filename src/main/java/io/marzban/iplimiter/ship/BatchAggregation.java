@@ -1,7 +1,6 @@
 package io.marzban.iplimiter.ship;
 
 import io.marzban.iplimiter.position.FilePosition;
-import io.marzban.iplimiter.tail.TailConsumer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -14,8 +13,9 @@ import org.apache.camel.Exchange;
  * position covers all its lines), so a batch that had fewer can end up with more: at most
  * {@code 2 * BATCH_SIZE - 1}, when a full group follows a partial batch.
  *
- * <p>The batch carries the {@value TailConsumer#CAUGHT_UP_HEADER} header of its last group: once the tailer has
- * caught up after a burst, the route writes what is left at once rather than at the next tick.
+ * <p>The batch carries the caught-up header of its last group: once the tailer has caught up after a burst, the
+ * route writes what is left at once rather than at the next tick. The header names are the tail consumer's, handed
+ * in by the wiring.
  *
  * <p>It also remembers when the last batch was completed, by size or by the flush timer: the route writes a batch at
  * once when none was completed for FLUSH_INTERVAL, so the first events after a quiet spell do not wait for the timer,
@@ -27,16 +27,24 @@ import org.apache.camel.Exchange;
  */
 public final class BatchAggregation implements AggregationStrategy {
 
+    private final String positionHeader;
+    private final String caughtUpHeader;
     private final LongSupplier nanoTime;
     /** When the last batch was completed; 0 (no batch yet) until then. */
     private volatile long lastCompletedNanos;
     private volatile boolean completedOnce;
 
-    public BatchAggregation() {
-        this(System::nanoTime);
+    /**
+     * @param positionHeader the header with the position after a group's last line
+     * @param caughtUpHeader the header, true on the last group of a read that began far behind
+     */
+    public BatchAggregation(String positionHeader, String caughtUpHeader) {
+        this(positionHeader, caughtUpHeader, System::nanoTime);
     }
 
-    BatchAggregation(LongSupplier nanoTime) {
+    BatchAggregation(String positionHeader, String caughtUpHeader, LongSupplier nanoTime) {
+        this.positionHeader = positionHeader;
+        this.caughtUpHeader = caughtUpHeader;
         this.nanoTime = nanoTime;
     }
 
@@ -44,11 +52,10 @@ public final class BatchAggregation implements AggregationStrategy {
     public Exchange aggregate(Exchange batchSoFar, Exchange group) {
         Exchange target = batchSoFar == null ? group : batchSoFar;
         EventBatch batch = batchSoFar == null ? new EventBatch() : batchSoFar.getMessage().getBody(EventBatch.class);
-        batch.add(events(group), group.getMessage().getHeader(TailConsumer.POSITION_HEADER, FilePosition.class));
+        batch.add(events(group), group.getMessage().getHeader(positionHeader, FilePosition.class));
         target.getMessage().setBody(batch);
         // the batch carries its last group's flag, for the completion rule
-        target.getMessage().setHeader(TailConsumer.CAUGHT_UP_HEADER,
-                group.getMessage().getHeader(TailConsumer.CAUGHT_UP_HEADER, false, Boolean.class));
+        target.getMessage().setHeader(caughtUpHeader, group.getMessage().getHeader(caughtUpHeader, false, Boolean.class));
         return target;
     }
 

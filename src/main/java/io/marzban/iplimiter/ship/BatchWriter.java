@@ -187,11 +187,9 @@ public final class BatchWriter {
 
     private void commit(Jedis jedis, EventBatch batch) {
         FilePosition position = batch.position();
-        String positionKey = positions.key(position.path());
         Transaction transaction = jedis.multi();
         Response<Long> pushed = transaction.lpush(queueKey, batch.events());
-        Response<String> previous = transaction.get(positionKey);
-        transaction.set(positionKey, positions.encode(position));
+        RedisPositionStore.Commit commit = positions.commitIn(transaction, position);
         if (sendHeartbeat) {
             transaction.set(heartbeat.key(), heartbeat.value(position), Heartbeat.expiry());
         }
@@ -200,11 +198,11 @@ public final class BatchWriter {
         if (replies.get(0) instanceof Exception failure) {
             // LPUSH failed inside EXEC (e.g. the queue key holds another type) while SET went through:
             // put the old position back so these events are written again once the problem is fixed
-            restore(jedis, positionKey, previous.get());
+            commit.undo(jedis);
             throw new IllegalStateException("LPUSH to " + new String(queueKey, StandardCharsets.UTF_8)
                     + " failed: " + failure.getMessage());
         }
-        if (previous.get() == null && lastCommitted != null) {
+        if (commit.replacedNone() && lastCommitted != null) {
             LOG.warn("The central Redis had lost the position of {} (restarted without its data?); events written "
                     + "before may be gone from the queue too. Carrying on from offset {}, not replaying the file",
                     position.path(), position.offset());
@@ -238,13 +236,5 @@ public final class BatchWriter {
     private boolean alreadyCommitted(Jedis jedis, FilePosition position) {
         Optional<FilePosition> stored = positions.read(jedis, position.path());
         return stored.isPresent() && stored.get().equals(position);
-    }
-
-    private static void restore(Jedis jedis, String positionKey, String previous) {
-        if (previous == null) {
-            jedis.del(positionKey);
-        } else {
-            jedis.set(positionKey, previous);
-        }
     }
 }

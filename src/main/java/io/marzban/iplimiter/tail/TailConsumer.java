@@ -1,48 +1,45 @@
 package io.marzban.iplimiter.tail;
 
 import io.marzban.iplimiter.position.FilePosition;
-import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckAware;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.camel.support.DefaultConsumer;
 
 /**
  * Runs a {@link FileTailer} on its own thread and sends each group of lines ({@code List<String>}, file order)
- * through the route synchronously, with the position just after its last line in the {@value #POSITION_HEADER}
- * header. Groups rather than single lines: the route's fixed cost per exchange is paid once per group.
+ * through the route synchronously, with the position just after its last line in the
+ * {@value TailConstants#POSITION_HEADER} header. Groups rather than single lines: the route's fixed cost per
+ * exchange is paid once per group. Camel's consumer health check (readiness) is DOWN while the log cannot be read.
  */
-public final class TailConsumer extends DefaultConsumer {
-
-    /** Header with the {@link io.marzban.iplimiter.position.FilePosition} just after the last line in the body. */
-    public static final String POSITION_HEADER = "TailPosition";
-    /**
-     * Header, true on the last group of a read that began more than 128 KiB behind: the tailer was behind (a burst,
-     * a backlog) and has caught up with the file, so waiting for more lines to fill a batch would only add delay.
-     */
-    public static final String CAUGHT_UP_HEADER = "TailCaughtUp";
+public final class TailConsumer extends DefaultConsumer implements TailStatus, HealthCheckAware {
 
     private final TailEndpoint endpoint;
+    private final TailOptions options;
     private FileTailer tailer;
     /** Counted by tailers of earlier starts of this consumer (a route can be stopped and started). */
     private long linesTooLongBefore;
     private long linesReadBefore;
     private ExecutorService thread;
+    private HealthCheck healthCheck = new LogReadable();
 
-    TailConsumer(TailEndpoint endpoint, Processor processor) {
+    TailConsumer(TailEndpoint endpoint, Processor processor, TailOptions options) {
         super(endpoint, processor);
         this.endpoint = endpoint;
+        this.options = options;
     }
 
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        tailer = new FileTailer(Path.of(endpoint.getPath()), endpoint.getStartPosition(),
-                endpoint.getWrittenSinceStart(), endpoint.getMaxLineBytes(), endpoint.getLinesPerExchange(), endpoint.getPollDelay(), endpoint.getReadInterval(),
-                endpoint.getRotationQuietPeriod(), endpoint.getRotatedPattern(), endpoint.getPositionStore(),
-                this::send);
+        tailer = new FileTailer(options, endpoint.getPositionStore(), this::send);
         thread = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newSingleThreadExecutor(this, "tail " + endpoint.getPath());
         thread.execute(tailer);
@@ -53,6 +50,7 @@ public final class TailConsumer extends DefaultConsumer {
      * leaves the route running, so a batch completed afterwards can still be written (stopping the consumer
      * service puts the route's error handler into shutdown, which rejects that batch).
      */
+    @Override
     public void stopReading() throws InterruptedException {
         if (tailer != null) {
             tailer.stop();
@@ -75,48 +73,86 @@ public final class TailConsumer extends DefaultConsumer {
         super.doStop();
     }
 
-    /** Why the log cannot be read right now, or null. */
+    @Override
     public String problem() {
         FileTailer current = tailer;
         return current == null ? "not reading (the route is stopped)" : current.problem();
     }
 
-    /** True while a file is open and positioned (false while waiting for the file or the position store). */
+    @Override
     public boolean isFollowing() {
         FileTailer current = tailer;
         return current != null && current.isFollowing();
     }
 
     /** Lines sent through the route since this consumer was created. */
+    @Override
     public long linesRead() {
         FileTailer current = tailer;
         return linesReadBefore + (current == null ? 0 : current.linesRead());
     }
 
-    /** Bytes of the log not yet shipped, measured against the last committed position. */
+    @Override
     public long bytesAfter(FilePosition committed) {
         FileTailer current = tailer;
         return current == null ? 0 : current.bytesAfter(committed);
     }
 
     /** Lines skipped as longer than maxLineBytes since this consumer was created. */
+    @Override
     public long linesTooLong() {
         FileTailer current = tailer;
         return linesTooLongBefore + (current == null ? 0 : current.linesTooLong());
+    }
+
+    @Override
+    public HealthCheck getHealthCheck() {
+        return healthCheck;
+    }
+
+    @Override
+    public void setHealthCheck(HealthCheck healthCheck) {
+        this.healthCheck = healthCheck;
     }
 
     private void send(List<String> lines, FilePosition endOfLastLine, boolean caughtUp) throws Exception {
         Exchange exchange = createExchange(false);
         try {
             exchange.getMessage().setBody(lines);
-            exchange.getMessage().setHeader(POSITION_HEADER, endOfLastLine);
-            exchange.getMessage().setHeader(CAUGHT_UP_HEADER, caughtUp);
+            exchange.getMessage().setHeader(TailConstants.POSITION_HEADER, endOfLastLine);
+            exchange.getMessage().setHeader(TailConstants.CAUGHT_UP_HEADER, caughtUp);
             getProcessor().process(exchange);
             if (exchange.getException() != null) {
                 throw exchange.getException();
             }
         } finally {
             releaseExchange(exchange, false);
+        }
+    }
+
+    /**
+     * DOWN, with the reason, while the log cannot be read (missing, permission denied). Readiness only: a process
+     * waiting for its log is alive, and restarting it would not make the log appear.
+     */
+    private final class LogReadable extends AbstractHealthCheck {
+
+        LogReadable() {
+            super("marzban", "tail");
+        }
+
+        @Override
+        public boolean isLiveness() {
+            return false;
+        }
+
+        @Override
+        protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+            String problem = problem();
+            if (problem == null || HealthCheck.Kind.LIVENESS.equals(options.get(HealthCheck.CHECK_KIND))) {
+                builder.up();
+            } else {
+                builder.down().message(problem);
+            }
         }
     }
 }

@@ -8,17 +8,17 @@ import org.apache.camel.Processor;
 import org.apache.camel.Producer;
 import org.apache.camel.support.DefaultEndpoint;
 
-/** The options of one followed file; see {@link FileTailer} for what they do. */
+/** The parameters of one followed file, set by Camel from the URI; see {@link TailOptions} for what they do. */
 public final class TailEndpoint extends DefaultEndpoint {
 
     private final String path;
-    private String startPosition = "end";
-    private Predicate<String> writtenSinceStart = line -> false;
-    private int maxLineBytes = 65_536;
-    private int linesPerExchange = 50;
-    private long pollDelay = 1_000;
-    private long readInterval = 20;
-    private long rotationQuietPeriod = 5_000;
+    private StartPosition startPosition = TailOptions.START_POSITION;
+    private Predicate<String> writtenSinceStart = TailOptions.WRITTEN_SINCE_START;
+    private int maxLineBytes = TailOptions.MAX_LINE_BYTES;
+    private int linesPerExchange = TailOptions.LINES_PER_GROUP;
+    private long pollDelay = TailOptions.POLL_MILLIS;
+    private long readInterval = TailOptions.READ_INTERVAL_MILLIS;
+    private long rotationQuietPeriod = TailOptions.ROTATION_QUIET_MILLIS;
     private String rotatedPattern;
     private PositionStore positionStore;
 
@@ -32,13 +32,7 @@ public final class TailEndpoint extends DefaultEndpoint {
         if (positionStore == null) {
             throw new IllegalArgumentException("tail:" + path + " needs positionStore=#bean:<name>");
         }
-        if (linesPerExchange < 1) {
-            throw new IllegalArgumentException("tail linesPerExchange must be at least 1, not " + linesPerExchange);
-        }
-        if (!"end".equals(startPosition) && !"beginning".equals(startPosition)) {
-            throw new IllegalArgumentException("tail startPosition must be end or beginning, not " + startPosition);
-        }
-        TailConsumer consumer = new TailConsumer(this, processor);
+        TailConsumer consumer = new TailConsumer(this, processor, options());
         configureConsumer(consumer);
         return consumer;
     }
@@ -48,16 +42,20 @@ public final class TailEndpoint extends DefaultEndpoint {
         throw new UnsupportedOperationException("tail: can only be read from");
     }
 
+    TailOptions options() {
+        return new TailOptions(Path.of(path), startPosition, writtenSinceStart, maxLineBytes, linesPerExchange,
+                pollDelay, readInterval, rotationQuietPeriod, rotatedPattern);
+    }
+
     public String getPath() {
         return path;
     }
 
-    public String getStartPosition() {
+    public StartPosition getStartPosition() {
         return startPosition;
     }
 
-    /** Where to start in a file that has no stored position: {@code end} (default) or {@code beginning}. */
-    public void setStartPosition(String startPosition) {
+    public void setStartPosition(StartPosition startPosition) {
         this.startPosition = startPosition;
     }
 
@@ -65,10 +63,6 @@ public final class TailEndpoint extends DefaultEndpoint {
         return writtenSinceStart;
     }
 
-    /**
-     * With startPosition {@code end}: tells whether a line was written since the agent started. Such lines at the
-     * end of the file are read too, so that what was logged while the agent was starting is not lost.
-     */
     public void setWrittenSinceStart(Predicate<String> writtenSinceStart) {
         this.writtenSinceStart = writtenSinceStart;
     }
@@ -77,7 +71,6 @@ public final class TailEndpoint extends DefaultEndpoint {
         return maxLineBytes;
     }
 
-    /** Longer lines are skipped (and counted) without being held in memory. */
     public void setMaxLineBytes(int maxLineBytes) {
         this.maxLineBytes = maxLineBytes;
     }
@@ -86,7 +79,7 @@ public final class TailEndpoint extends DefaultEndpoint {
         return linesPerExchange;
     }
 
-    /** At most this many lines per exchange (fewer when the reader has caught up with the file). */
+    /** The group size: at most this many lines per exchange. */
     public void setLinesPerExchange(int linesPerExchange) {
         this.linesPerExchange = linesPerExchange;
     }
@@ -95,7 +88,7 @@ public final class TailEndpoint extends DefaultEndpoint {
         return pollDelay;
     }
 
-    /** Longest wait, in milliseconds, before looking at a file again when no change was reported for it. */
+    /** Milliseconds. */
     public void setPollDelay(long pollDelay) {
         this.pollDelay = pollDelay;
     }
@@ -104,7 +97,7 @@ public final class TailEndpoint extends DefaultEndpoint {
         return readInterval;
     }
 
-    /** Shortest time, in milliseconds, between two reads of a growing file: writes closer together are read together. */
+    /** Milliseconds. */
     public void setReadInterval(long readInterval) {
         this.readInterval = readInterval;
     }
@@ -113,16 +106,16 @@ public final class TailEndpoint extends DefaultEndpoint {
         return rotationQuietPeriod;
     }
 
-    /** Milliseconds a rotated-away file must stay unchanged before the file written after it is read. */
+    /** Milliseconds. */
     public void setRotationQuietPeriod(long rotationQuietPeriod) {
         this.rotationQuietPeriod = rotationQuietPeriod;
     }
 
-    /** Where rotated copies of the file are looked for, as a glob in its directory; default {@code <name>.*}. */
     public String getRotatedPattern() {
-        return rotatedPattern != null ? rotatedPattern : Path.of(path).getFileName() + ".*";
+        return rotatedPattern;
     }
 
+    /** Default {@code <file name>.*} ({@link TailOptions#defaultRotatedPattern}). */
     public void setRotatedPattern(String rotatedPattern) {
         this.rotatedPattern = rotatedPattern;
     }

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -498,8 +499,8 @@ class FileTailerTest {
     private void start(Path log, String startPosition, FilePosition stored, int maxLineBytes, int linesPerGroup,
                        FileTailer.LineSink sink) {
         store = new MemoryStore(stored);
-        tailer = new FileTailer(log, startPosition, writtenSinceStart, maxLineBytes, linesPerGroup, 10, 0, 300,
-                log.getFileName() + ".*", store, sink);
+        tailer = new FileTailer(new TailOptions(log, StartPosition.valueOf(startPosition.toUpperCase(Locale.ROOT)),
+                writtenSinceStart, maxLineBytes, linesPerGroup, 10, 0, 300, null), store, sink);
         thread = new Thread(tailer, "tailer-under-test");
         thread.start();
     }

@@ -1,0 +1,16 @@
+package io.marzban.iplimiter.tail;
+
+/** The headers a {@code tail:} consumer sets on each exchange, as Camel's own components name theirs. */
+public final class TailConstants {
+
+    /** The {@link io.marzban.iplimiter.position.FilePosition} just after the last line in the body. */
+    public static final String POSITION_HEADER = "TailPosition";
+    /**
+     * True on the last group of a read that began more than 128 KiB behind: the tailer was behind (a burst, a
+     * backlog) and has caught up with the file, so waiting for more lines to fill a batch would only add delay.
+     */
+    public static final String CAUGHT_UP_HEADER = "TailCaughtUp";
+
+    private TailConstants() {
+    }
+}
