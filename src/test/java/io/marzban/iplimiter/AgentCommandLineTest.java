@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
-import io.marzban.iplimiter.support.Wait;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -75,7 +74,7 @@ class AgentCommandLineTest {
             AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"));
             first.awaitOutput("at offset");
             Files.writeString(log, String.join("\n", lines.subList(0, 100)) + "\n", StandardOpenOption.APPEND);
-            Wait.until("100 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 100);
+            redis.awaitEvents(100, Duration.ofSeconds(30));
 
             redis.stop();
             Files.writeString(log, String.join("\n", lines.subList(100, 400)) + "\n", StandardOpenOption.APPEND);
@@ -85,7 +84,7 @@ class AgentCommandLineTest {
 
             redis.start();
             AgentProcess second = AgentProcess.start(env, dir.resolve("second.out"));
-            Wait.until("400 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() >= 400);
+            redis.awaitAtLeast(400, Duration.ofSeconds(30));
             assertTrue(first.outputText().contains("On delivery attempt: 0"), "the outage's first failure is logged");
             assertEquals(0, second.terminate(), second.outputText());
             assertEquals(lines, redis.rawLines("node_logs_queue"));

@@ -5,21 +5,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.support.AgentEnv;
+import io.marzban.iplimiter.support.LogFile;
 import io.marzban.iplimiter.support.AccessLines;
-import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -54,14 +52,8 @@ class AgentRouteTest {
     }
 
     private Map<String, String> env(String... pairs) {
-        Map<String, String> env = new HashMap<>(Map.of(
-                "NODE_ID", "node-7", "MANAGEMENT_PORT", Ports.freeText(), "NODE_NAME", "Frankfurt 7", "CENTRAL_REDIS_URL", redis.url(),
-                "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "0.2",
-                "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1"));
-        for (int i = 0; i < pairs.length; i += 2) {
-            env.put(pairs[i], pairs[i + 1]);
-        }
-        return env;
+        return AgentEnv.with(AgentEnv.of(redis.url(), log, "NODE_ID", "node-7", "NODE_NAME", "Frankfurt 7",
+                "FLUSH_INTERVAL", "0.2", "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1"), pairs);
     }
 
     @Test
@@ -119,11 +111,11 @@ class AgentRouteTest {
                     lines.add(skipped.get(i));
                 }
             }
-            append(String.join("\n", lines.subList(0, 10)) + "\n");
+            LogFile.append(log, String.join("\n", lines.subList(0, 10)) + "\n");
             for (String line : lines.subList(10, lines.size())) {
-                append(line + "\n"); // the rest one write per line, as Xray writes
+                LogFile.append(log, line + "\n"); // the rest one write per line, as Xray writes
             }
-            append(tooLong + "\n");
+            LogFile.append(log, tooLong + "\n");
             awaitEvents(events.size());
             Wait.until("every line counted", LIMIT, () -> agent.skipped("malformed") >= 1);
 
@@ -161,12 +153,12 @@ class AgentRouteTest {
     void aRestartResumesWhereItStoppedWithNothingLostOrDoubled() throws Exception {
         List<String> lines = AccessLines.numbered(0, 300);
         try (RunningAgent first = RunningAgent.start(env("START_POSITION", "beginning"))) {
-            append(lines.subList(0, 120));
+            LogFile.append(log, lines.subList(0, 120));
             awaitEvents(120);
         }
-        append(lines.subList(120, 200)); // written while the agent is stopped
+        LogFile.append(log, lines.subList(120, 200)); // written while the agent is stopped
         try (RunningAgent second = RunningAgent.start(env())) {
-            append(lines.subList(200, 300));
+            LogFile.append(log, lines.subList(200, 300));
             awaitEvents(300);
         }
         assertEquals(lines, shippedRawLines());
@@ -176,9 +168,9 @@ class AgentRouteTest {
     void aHalfWrittenLineIsShippedOnceWhole() throws Exception {
         String line = AccessLines.numbered(0, 1).get(0);
         try (RunningAgent agent = RunningAgent.start(env())) {
-            append(line.substring(0, 60));
+            LogFile.append(log, line.substring(0, 60));
             Thread.sleep(600); // several flush intervals pass while the line is incomplete
-            append(line.substring(60) + "\n");
+            LogFile.append(log, line.substring(60) + "\n");
             awaitEvents(1);
         }
         assertEquals(List.of(line), shippedRawLines());
@@ -188,13 +180,13 @@ class AgentRouteTest {
     void aRedisOutageDelaysEventsButLosesAndDoublesNone() throws Exception {
         List<String> lines = AccessLines.numbered(0, 400);
         try (RunningAgent agent = RunningAgent.start(env())) {
-            append(lines.subList(0, 100));
+            LogFile.append(log, lines.subList(0, 100));
             awaitEvents(100);
             redis.stop();
-            append(lines.subList(100, 300));
+            LogFile.append(log, lines.subList(100, 300));
             Thread.sleep(1500); // several failed attempts while Redis is away
             redis.start();
-            append(lines.subList(300, 400));
+            LogFile.append(log, lines.subList(300, 400));
             awaitEvents(400);
             assertTrue(agent.logged("Batches are written again after"), "the end of the outage is logged once");
         }
@@ -204,7 +196,7 @@ class AgentRouteTest {
     @Test
     void waitsForRedisAtStartWithoutSkippingAnything() throws Exception {
         List<String> lines = AccessLines.numbered(0, 50);
-        append(lines);
+        LogFile.append(log, lines);
         redis.stop();
         Thread redisComesBack = new Thread(() -> {
             try {
@@ -226,7 +218,7 @@ class AgentRouteTest {
     void aRateLimitLetsEveryEventThroughInOrder() throws Exception {
         List<String> lines = AccessLines.numbered(0, 120);
         try (RunningAgent agent = RunningAgent.start(env("MAX_EVENTS_PER_SECOND", "50", "BATCH_SIZE", "10"))) {
-            append(lines);
+            LogFile.append(log, lines);
             awaitEvents(120);
         }
         assertEquals(lines, shippedRawLines());
@@ -244,7 +236,7 @@ class AgentRouteTest {
         Files.writeString(routes.resolve("agent.yaml"), edited);
         List<String> lines = AccessLines.numbered(0, 10);
         try (RunningAgent agent = RunningAgent.start(env("ROUTES_DIR", routes.toString()))) {
-            append(lines);
+            LogFile.append(log, lines);
             awaitEvents(10);
             assertTrue(agent.routeDefinitionContains("edited"));
         }
@@ -256,7 +248,7 @@ class AgentRouteTest {
         String history = "2024/01/01 00:00:00 from 198.51.100.1:1 accepted tcp:example.com:443 email: 1.history";
         String duringStart = DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss.SSSSSS").format(LocalDateTime.now(ZoneOffset.UTC))
                 + " from 198.51.100.2:2 accepted tcp:example.com:443 email: 2.during-start";
-        append(List.of(history, duringStart));
+        LogFile.append(log, List.of(history, duringStart));
         // an hour's FLUSH_INTERVAL: only the quiet-spell rule can write the lone event before the test gives up
         try (RunningAgent agent = RunningAgent.start(env("FLUSH_INTERVAL", "3600"))) {
             awaitEvents(1);
@@ -271,7 +263,7 @@ class AgentRouteTest {
             burst.add(String.format("2025/03/01 18:04:11.%06d from 198.51.100.%d:4000 accepted tcp:example.com:443 "
                     + "[in >> out] email: %d.user", i, i % 250 + 1, i));
         }
-        append(burst);
+        LogFile.append(log, burst);
         // read from the start in one go: groups of 50 and a last one of 20. With an hour's FLUSH_INTERVAL, only
         // the catch-up rule can write those 20 before the test gives up
         try (RunningAgent agent = RunningAgent.start(env("FLUSH_INTERVAL", "3600", "BATCH_SIZE", "50",
@@ -293,9 +285,9 @@ class AgentRouteTest {
             for (int i = 0; i < 300; i++) {
                 lines.add("2025/03/01 18:04:11.093528 from " + masked.get(i % masked.size()) + rest);
             }
-            append(lines);
-            append(lines.subList(0, 50)); // a later read with masked lines again
-            append("2025/03/01 18:04:12 from 198.51.100.23:40112" + rest + "\n");
+            LogFile.append(log, lines);
+            LogFile.append(log, lines.subList(0, 50)); // a later read with masked lines again
+            LogFile.append(log, "2025/03/01 18:04:12 from 198.51.100.23:40112" + rest + "\n");
             awaitEvents(1);
             Wait.until("every masked line counted", LIMIT, () -> agent.skipped("not_an_ip") == 350);
             assertEquals(1, agent.timesLogged("Xray masks client addresses"));
@@ -317,20 +309,12 @@ class AgentRouteTest {
             long ttl = jedis.ttl(key);
             assertTrue(ttl > 0 && ttl <= 90, "TTL " + ttl);
 
-            append(AccessLines.numbered(1) + "\n");
+            LogFile.append(log, AccessLines.numbered(1) + "\n");
             awaitEvents(1);
             JsonNode afterBatch = JSON.readTree(jedis.get(key));
             assertEquals(Files.size(log), afterBatch.get("offset").asLong(), "the batch's transaction set it");
             assertEquals(0, afterBatch.get("lag_bytes").asLong());
         }
-    }
-
-    private void append(List<String> lines) throws IOException {
-        append(String.join("\n", lines) + "\n");
-    }
-
-    private void append(String text) throws IOException {
-        Files.write(log, text.getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
     }
 
     private void awaitEvents(int count) throws InterruptedException {

@@ -3,9 +3,10 @@ package io.marzban.iplimiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.marzban.iplimiter.support.AgentEnv;
+import io.marzban.iplimiter.support.LogFile;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
-import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import io.marzban.iplimiter.support.XrayWriter;
@@ -33,8 +34,7 @@ class CrashRecoveryTest {
         List<String> lines = AccessLines.numbered(0, 4000);
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(),
-                    "ACCESS_LOG_PATH", log.toString(), "START_POSITION", "beginning",
+            Map<String, String> env = AgentEnv.of(redis.url(), log, "START_POSITION", "beginning",
                     "BATCH_SIZE", "50", "FLUSH_INTERVAL", "0.1");
 
             Thread writer = new Thread(() -> appendSlowly(log, lines), "xray");
@@ -80,21 +80,20 @@ class CrashRecoveryTest {
         List<String> lines = AccessLines.numbered(0, 2000);
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(),
-                    "ACCESS_LOG_PATH", log.toString(), "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1",
-                    "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1");
+            Map<String, String> env = AgentEnv.of(redis.url(), log, "START_POSITION", "beginning",
+                    "FLUSH_INTERVAL", "0.1", "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1");
             AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"));
             first.awaitOutput("at offset");
-            append(log, lines.subList(0, 1000));
-            Wait.until("1000 events", Duration.ofSeconds(60), () -> redis.queue("node_logs_queue").size() == 1000);
+            LogFile.append(log, lines.subList(0, 1000));
+            redis.awaitEvents(1000, Duration.ofSeconds(60));
             redis.stop();
-            append(log, lines.subList(1000, 2000));
+            LogFile.append(log, lines.subList(1000, 2000));
             first.awaitOutput("Failed delivery");
             first.kill(); // mid-retry
             redis.start();
 
             AgentProcess second = AgentProcess.start(env, dir.resolve("second.out"));
-            Wait.until("all events", Duration.ofSeconds(60), () -> redis.queue("node_logs_queue").size() >= 2000);
+            redis.awaitAtLeast(2000, Duration.ofSeconds(60));
             assertEquals(0, second.terminate(), second.outputText());
             assertEquals(lines, redis.rawLines("node_logs_queue"));
         }
@@ -104,9 +103,8 @@ class CrashRecoveryTest {
     void killedWithSigkillInTheMiddleOfARenameRotation() throws Exception {
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(),
-                    "ACCESS_LOG_PATH", log.toString(), "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1",
-                    "ROTATION_QUIET_PERIOD", "2");
+            Map<String, String> env = AgentEnv.of(redis.url(), log, "START_POSITION", "beginning",
+                    "FLUSH_INTERVAL", "0.1", "ROTATION_QUIET_PERIOD", "2");
             List<String> written;
             try (XrayWriter xray = new XrayWriter(log, true, 1)) {
                 AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"));
@@ -132,9 +130,5 @@ class CrashRecoveryTest {
             }
             assertEquals(written, redis.rawLines("node_logs_queue"));
         }
-    }
-
-    private static void append(Path log, List<String> lines) throws IOException {
-        Files.write(log, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8), StandardOpenOption.APPEND);
     }
 }

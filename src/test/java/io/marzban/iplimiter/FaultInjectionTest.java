@@ -3,6 +3,8 @@ package io.marzban.iplimiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.marzban.iplimiter.support.AgentEnv;
+import io.marzban.iplimiter.support.LogFile;
 import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.Ports;
@@ -15,10 +17,8 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,14 +57,8 @@ class FaultInjectionTest {
     }
 
     private Map<String, String> env(String... pairs) {
-        Map<String, String> env = new HashMap<>(Map.of(
-                "NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", redis.url(), "ACCESS_LOG_PATH", log.toString(),
-                "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1", "ROTATION_QUIET_PERIOD", "1",
-                "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1"));
-        for (int i = 0; i < pairs.length; i += 2) {
-            env.put(pairs[i], pairs[i + 1]);
-        }
-        return env;
+        return AgentEnv.with(AgentEnv.of(redis.url(), log, "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1",
+                "ROTATION_QUIET_PERIOD", "1", "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1"), pairs);
     }
 
     // ---- rotation while lines keep coming ----
@@ -186,11 +180,11 @@ class FaultInjectionTest {
     void aLongRedisOutageWhileTheFileGrowsByHundredsOfThousandsOfLines() throws Exception {
         List<String> lines = AccessLines.numbered(0, 200_000);
         try (RunningAgent agent = RunningAgent.start(env())) {
-            append(lines.subList(0, 1000));
+            LogFile.append(log, lines.subList(0, 1000));
             Wait.until("the first events", LIMIT, () -> queueLength() == 1000);
             redis.stop();
             for (int i = 1000; i < lines.size(); i += 10_000) {
-                append(lines.subList(i, Math.min(i + 10_000, lines.size()))); // the file is the buffer meanwhile
+                LogFile.append(log, lines.subList(i, Math.min(i + 10_000, lines.size()))); // the file is the buffer meanwhile
             }
             Thread.sleep(1000);
             redis.start();
@@ -202,11 +196,11 @@ class FaultInjectionTest {
     void aCentralRedisThatRestartsEmptyIsNotRefilledFromTheWholeFile() throws Exception {
         List<String> lines = AccessLines.numbered(0, 150);
         try (RunningAgent agent = RunningAgent.start(env())) {
-            append(lines.subList(0, 100));
+            LogFile.append(log, lines.subList(0, 100));
             Wait.until("100 events", LIMIT, () -> queueLength() == 100);
             redis.stop();
             redis.startEmpty(); // the central Redis lost its data
-            append(lines.subList(100, 150));
+            LogFile.append(log, lines.subList(100, 150));
             assertExactlyOnce(lines.subList(100, 150));
         }
     }
@@ -214,7 +208,7 @@ class FaultInjectionTest {
     @Test
     void aCorruptStoredPositionIsReportedAndStartPositionDecides() throws Exception {
         List<String> lines = AccessLines.numbered(0, 20);
-        append(lines);
+        LogFile.append(log, lines);
         try (Jedis jedis = redis.client()) {
             jedis.set("marzban_ip_limiter:position:node-1:" + log, "{not json");
         }
@@ -235,8 +229,8 @@ class FaultInjectionTest {
                 random.nextBytes(garbage); // binary: NULs, invalid UTF-8, stray \r and \n
                 String line = AccessLines.numbered(i);
                 valid.add(line);
-                appendBytes(garbage);
-                appendBytes(("\n" + (i % 3 == 0 ? "\r\n\n" : "") + line + (i % 2 == 0 ? "\r\n" : "\n"))
+                LogFile.append(log, garbage);
+                LogFile.append(log, ("\n" + (i % 3 == 0 ? "\r\n\n" : "") + line + (i % 2 == 0 ? "\r\n" : "\n"))
                         .getBytes(StandardCharsets.UTF_8));
             }
             assertExactlyOnce(valid);
@@ -251,10 +245,10 @@ class FaultInjectionTest {
             }
             byte[] garbage = new byte[8 << 20];
             new Random(3).nextBytes(garbage);
-            appendBytes(garbage);
-            appendBytes(new byte[] {'\n'}); // ends the last garbage line
+            LogFile.append(log, garbage);
+            LogFile.append(log, new byte[] {'\n'}); // ends the last garbage line
             List<String> lines = AccessLines.numbered(0, 10);
-            append(lines);
+            LogFile.append(log, lines);
             assertExactlyOnce(lines);
         }
     }
@@ -293,13 +287,5 @@ class FaultInjectionTest {
         try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
             file.setLength(0);
         }
-    }
-
-    private void append(List<String> lines) throws IOException {
-        appendBytes((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
-    }
-
-    private void appendBytes(byte[] bytes) throws IOException {
-        Files.write(log, bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     }
 }

@@ -3,6 +3,7 @@ package io.marzban.iplimiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.marzban.iplimiter.support.AgentEnv;
 import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.Ports;
@@ -13,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
@@ -46,13 +46,8 @@ class HealthTest {
     private Map<String, String> env(String... pairs) {
         String port = Ports.freeText();
         health = "http://127.0.0.1:" + port + "/observe/health";
-        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
-                "ACCESS_LOG_PATH", dir.resolve("access.log").toString(), "MANAGEMENT_PORT", port,
-                "FLUSH_INTERVAL", "0.1", "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.3", "REDIS_TIMEOUT", "1"));
-        for (int i = 0; i < pairs.length; i += 2) {
-            env.put(pairs[i], pairs[i + 1]);
-        }
-        return env;
+        return AgentEnv.with(AgentEnv.of(redis.url(), dir.resolve("access.log"), "MANAGEMENT_PORT", port,
+                "FLUSH_INTERVAL", "0.1", "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.3", "REDIS_TIMEOUT", "1"), pairs);
     }
 
     @Test
@@ -91,7 +86,7 @@ class HealthTest {
                 jedis.del("node_logs_queue");
             }
             awaitHealth(200, body -> body.contains("UP"));
-            Wait.until("the event", LIMIT, () -> redis.queue("node_logs_queue").size() == 1);
+            redis.awaitEvents(1, LIMIT);
         }
     }
 

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.support.AgentEnv;
+import io.marzban.iplimiter.support.LogFile;
 import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.Ports;
@@ -14,12 +16,9 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,25 +41,24 @@ class JolokiaTest {
             Path log = Files.createFile(dir.resolve("access.log"));
             String port = Ports.freeText();
             base = "http://127.0.0.1:" + port + "/observe";
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
-                    "ACCESS_LOG_PATH", log.toString(), "MANAGEMENT_PORT", port, "FLUSH_INTERVAL", "0.1");
+            Map<String, String> env = AgentEnv.of(redis.url(), log, "MANAGEMENT_PORT", port, "FLUSH_INTERVAL", "0.1");
             try (RunningAgent agent = RunningAgent.start(env)) {
                 JsonNode routes = jolokia("{\"type\":\"search\",\"mbean\":\"org.apache.camel:type=routes,*\"}");
                 assertEquals(200, routes.get("status").asInt(), routes.toString());
                 assertTrue(routes.get("value").toString().contains("ship-access-log"), routes.toString());
 
-                append(log, AccessLines.numbered(0, 10));
-                Wait.until("10 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 10);
+                LogFile.append(log, AccessLines.numbered(0, 10));
+                redis.awaitEvents(10, Duration.ofSeconds(30));
 
                 JsonNode stop = jolokia(exec(ROUTE, "stop()"));
                 assertEquals(200, stop.get("status").asInt(), stop.toString());
                 Wait.until("health shows the stopped route", Duration.ofSeconds(30), () -> health() == 503);
 
-                append(log, AccessLines.numbered(10, 20)); // written while the route is stopped
+                LogFile.append(log, AccessLines.numbered(10, 20)); // written while the route is stopped
                 JsonNode start = jolokia(exec(ROUTE, "start()"));
                 assertEquals(200, start.get("status").asInt(), start.toString());
                 Wait.until("health is back", Duration.ofSeconds(30), () -> health() == 200);
-                Wait.until("20 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() >= 20);
+                redis.awaitAtLeast(20, Duration.ofSeconds(30));
                 assertEquals(AccessLines.numbered(0, 20), redis.rawLines("node_logs_queue"));
 
                 JsonNode dump = jolokia(exec("com.sun.management:type=HotSpotDiagnostic",
@@ -95,10 +93,5 @@ class JolokiaTest {
     private int health() {
         HttpResponse<String> health = Http.get(base + "/health");
         return health == null ? -1 : health.statusCode();
-    }
-
-    private static void append(Path log, List<String> lines) throws Exception {
-        Files.write(log, (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8),
-                StandardOpenOption.APPEND);
     }
 }

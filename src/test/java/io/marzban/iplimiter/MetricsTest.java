@@ -3,6 +3,7 @@ package io.marzban.iplimiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.marzban.iplimiter.support.AgentEnv;
 import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.Ports;
@@ -30,8 +31,7 @@ class MetricsTest {
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
             Path log = Files.createFile(dir.resolve("access.log"));
             String port = Ports.freeText();
-            Map<String, String> env = Map.of("NODE_ID", "node-1", "CENTRAL_REDIS_URL", redis.url(),
-                    "ACCESS_LOG_PATH", log.toString(), "MANAGEMENT_PORT", port, "FLUSH_INTERVAL", "0.1",
+            Map<String, String> env = AgentEnv.of(redis.url(), log, "MANAGEMENT_PORT", port, "FLUSH_INTERVAL", "0.1",
                     "MAX_LINE_BYTES", "1024");
             List<String> lines = new ArrayList<>();
             lines.add("2025/03/01 18:05:00 from 203.0.113.9:4000 rejected  proxy/vless/encoding: invalid user id");
@@ -44,7 +44,7 @@ class MetricsTest {
             lines.addAll(AccessLines.numbered(0, 10)); // the events, last so that the whole file is shipped
             try (RunningAgent agent = RunningAgent.start(env)) {
                 Files.writeString(log, String.join("\n", lines) + "\n", StandardOpenOption.APPEND);
-                Wait.until("10 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 10);
+                redis.awaitEvents(10, Duration.ofSeconds(30));
                 String url = "http://127.0.0.1:" + port + "/observe/metrics";
                 Wait.until("every line counted", Duration.ofSeconds(30),
                         () -> value(scrape(url), "marzban_lines_read_total") == 16);

@@ -8,20 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.support.AgentEnv;
+import io.marzban.iplimiter.support.LogFile;
 import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.TestCertificates;
-import io.marzban.iplimiter.support.Wait;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,12 +55,7 @@ class SecurityTest {
         if (!Files.exists(log)) {
             Files.createFile(log);
         }
-        Map<String, String> env = new HashMap<>(Map.of("NODE_ID", "node-1", "MANAGEMENT_PORT", Ports.freeText(), "CENTRAL_REDIS_URL", url,
-                "ACCESS_LOG_PATH", log.toString(), "FLUSH_INTERVAL", "0.1", "START_POSITION", "beginning"));
-        for (int i = 0; i < pairs.length; i += 2) {
-            env.put(pairs[i], pairs[i + 1]);
-        }
-        return env;
+        return AgentEnv.with(AgentEnv.of(url, log, "FLUSH_INTERVAL", "0.1", "START_POSITION", "beginning"), pairs);
     }
 
     // ---- TLS ----
@@ -73,8 +66,8 @@ class SecurityTest {
             List<String> lines = AccessLines.numbered(0, 20);
             try (RunningAgent agent = RunningAgent.start(env("rediss://localhost:" + redis.tlsPort() + "/0",
                     "CENTRAL_REDIS_CA_FILE", certificates.ca().toString()))) {
-                append(lines);
-                Wait.until("20 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 20);
+                LogFile.append(dir.resolve("access.log"), lines);
+                redis.awaitEvents(20, Duration.ofSeconds(30));
             }
             assertEquals(lines, redis.rawLines("node_logs_queue"));
         }
@@ -143,8 +136,8 @@ class SecurityTest {
             List<String> lines = AccessLines.numbered(0, 30);
             try (RunningAgent agent = RunningAgent.start(env("redis://node-1@127.0.0.1:" + redis.port() + "/0",
                     "CENTRAL_REDIS_PASSWORD_FILE", passwordFile.toString()))) {
-                append(lines);
-                Wait.until("30 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 30);
+                LogFile.append(dir.resolve("access.log"), lines);
+                redis.awaitEvents(30, Duration.ofSeconds(30));
             }
             assertEquals(lines, redis.rawLines("node_logs_queue"));
 
@@ -168,10 +161,10 @@ class SecurityTest {
             List<String> lines = AccessLines.numbered(0, 30);
             try (RunningAgent agent = RunningAgent.start(env("redis://node-1:node-secret@127.0.0.1:" + redis.port()
                     + "/0"))) {
-                append(lines.subList(0, 10));
-                Wait.until("10 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 10);
-                append(lines.subList(10, 30));
-                Wait.until("30 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 30);
+                LogFile.append(dir.resolve("access.log"), lines.subList(0, 10));
+                redis.awaitEvents(10, Duration.ofSeconds(30));
+                LogFile.append(dir.resolve("access.log"), lines.subList(10, 30));
+                redis.awaitEvents(30, Duration.ofSeconds(30));
                 assertEquals(1, agent.timesLogged("Add ~marzban_ip_limiter:heartbeat:node-1 to the node's ACL user"));
             }
             assertEquals(lines, redis.rawLines("node_logs_queue"));
@@ -215,10 +208,10 @@ class SecurityTest {
                     "LOG_LEVEL", "DEBUG", "MANAGEMENT_PORT", managementPort);
             AgentProcess agent = AgentProcess.start(env, dir.resolve("run.out"));
             agent.awaitOutput("at offset");
-            append(AccessLines.numbered(0, 10));
-            Wait.until("10 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 10);
+            LogFile.append(dir.resolve("access.log"), AccessLines.numbered(0, 10));
+            redis.awaitEvents(10, Duration.ofSeconds(30));
             redis.stop(); // failures, with their messages, while Redis is away
-            append(AccessLines.numbered(10, 20));
+            LogFile.append(dir.resolve("access.log"), AccessLines.numbered(10, 20));
             agent.awaitOutput("Failed delivery");
             HttpResponse<String> info = Http.get("http://127.0.0.1:" + managementPort + "/observe/info", null);
             assertEquals(200, info.statusCode(), "the info endpoint is there to be checked");
@@ -227,7 +220,7 @@ class SecurityTest {
             assertFalse(health.contains(secret), "the password appears in a management answer:\n" + health);
             redis.start();
             addNodeUser(redis, secret); // ACL users live in memory, not in the append-only file
-            Wait.until("20 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 20);
+            redis.awaitEvents(20, Duration.ofSeconds(30));
             assertEquals(0, agent.terminate());
 
             env.put("CENTRAL_REDIS_URL", "redis://node-1:" + secret + "x@127.0.0.1:" + redis.port() + "/0");
@@ -260,10 +253,5 @@ class SecurityTest {
 
     private static String connectionError(Map<String, String> env) {
         return assertThrows(RuntimeException.class, () -> ping(env)).getMessage();
-    }
-
-    private void append(List<String> lines) throws Exception {
-        Files.write(dir.resolve("access.log"), (String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8),
-                StandardOpenOption.APPEND);
     }
 }

@@ -14,6 +14,8 @@ import redis.clients.jedis.Jedis;
  */
 public final class RedisServer implements AutoCloseable {
 
+    /** The agent's default central queue. */
+    public static final String QUEUE = "node_logs_queue";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path dir;
@@ -90,6 +92,16 @@ public final class RedisServer implements AutoCloseable {
 
     public Jedis client() {
         return new Jedis("127.0.0.1", port);
+    }
+
+    /** Waits until the agent's default queue holds exactly {@code count} events. */
+    public void awaitEvents(int count, Duration limit) throws InterruptedException {
+        Wait.until(count + " events", limit, () -> queue(QUEUE).size() == count);
+    }
+
+    /** Waits until the agent's default queue holds at least {@code count} events. */
+    public void awaitAtLeast(int count, Duration limit) throws InterruptedException {
+        Wait.until("at least " + count + " events", limit, () -> queue(QUEUE).size() >= count);
     }
 
     /** The queue's elements in file order (LPUSH puts the newest at the head). */

@@ -1,0 +1,85 @@
+package io.marzban.iplimiter.position;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.marzban.iplimiter.config.RedisEndpoint;
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.support.RedisServer;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/** The stored form of a position: its key, its JSON with a version, and positions stored before versions. */
+class RedisPositionStoreTest {
+
+    private static final String KEY = "marzban_ip_limiter:position:node-1:/var/log/access.log";
+    private static final FilePosition POSITION = new FilePosition("/var/log/access.log",
+            new FileIdentity(65024, 2156559, 1024, "6748b9f5d3387f372d446c3014c0d0a6"), 48213);
+
+    @TempDir
+    Path dir;
+
+    private RedisServer redis;
+    private CentralRedis central;
+    private RedisPositionStore positions;
+
+    @BeforeEach
+    void startRedis() throws Exception {
+        redis = RedisServer.start(dir);
+        central = new CentralRedis(new RedisEndpoint("127.0.0.1", redis.port(), false, null, null, 0), null, "test",
+                300);
+        positions = new RedisPositionStore(central, "node-1");
+    }
+
+    @AfterEach
+    void stopRedis() throws InterruptedException {
+        central.close();
+        redis.close();
+    }
+
+    @Test
+    void storesTheVersionFirstUnderTheNodesKey() throws Exception {
+        positions.save(POSITION);
+        try (Jedis jedis = redis.client()) {
+            assertEquals("{\"version\":1,\"path\":\"/var/log/access.log\",\"file\":{\"device\":65024,\"inode\":2156559,"
+                    + "\"fingerprintBytes\":1024,\"fingerprint\":\"6748b9f5d3387f372d446c3014c0d0a6\"},\"offset\":48213}",
+                    jedis.get(KEY));
+        }
+        assertEquals(Optional.of(POSITION), positions.load("/var/log/access.log"));
+    }
+
+    @Test
+    void readsAPositionStoredBeforeVersions() throws Exception {
+        try (Jedis jedis = redis.client()) {
+            jedis.set(KEY, "{\"path\":\"/var/log/access.log\",\"file\":{\"device\":65024,\"inode\":2156559,"
+                    + "\"fingerprintBytes\":1024,\"fingerprint\":\"6748b9f5d3387f372d446c3014c0d0a6\"},\"offset\":48213}");
+        }
+        assertEquals(Optional.of(POSITION), positions.load("/var/log/access.log"));
+    }
+
+    @Test
+    void treatsAPositionOfANewerVersionAsUnreadable() throws Exception {
+        try (Jedis jedis = redis.client()) {
+            jedis.set(KEY, "{\"version\":2,\"path\":\"/var/log/access.log\",\"offset\":1}");
+        }
+        assertEquals(Optional.empty(), positions.load("/var/log/access.log"));
+    }
+
+    @Test
+    void aCommitUndoneInItsTransactionPutsThePreviousPositionBack() throws Exception {
+        positions.save(POSITION);
+        FilePosition later = new FilePosition(POSITION.path(), POSITION.file(), 50_000);
+        try (Jedis jedis = redis.client()) {
+            var transaction = jedis.multi();
+            RedisPositionStore.Commit commit = positions.commitIn(transaction, later);
+            transaction.exec();
+            assertEquals(Optional.of(later), positions.read(jedis, POSITION.path()));
+            commit.undo(jedis);
+        }
+        assertEquals(Optional.of(POSITION), positions.load("/var/log/access.log"));
+    }
+}
