@@ -75,13 +75,10 @@ final class DirectoryWatch implements AutoCloseable {
 
     @Override
     public void close() {
-        if (service != null) {
-            try {
-                service.close();
-            } catch (IOException ignored) {
-                // nothing was written through it
-            }
+        try (WatchService closing = service) {
             service = null;
+        } catch (IOException ignored) {
+            // nothing was written through it
         }
     }
 }

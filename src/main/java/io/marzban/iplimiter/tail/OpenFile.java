@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -196,6 +197,11 @@ final class OpenFile implements AutoCloseable {
         }
     }
 
+    /** The file written after this one, among the rotated files and the file at the path. */
+    Optional<RotatedFiles.Found> next(RotatedFiles rotated) {
+        return rotated.after(device, inode, lastSeenModifiedNanos);
+    }
+
     boolean quietFor(long millis) {
         return nanosSinceGrowth() >= TimeUnit.MILLISECONDS.toNanos(millis);
     }
@@ -237,17 +243,6 @@ final class OpenFile implements AutoCloseable {
         return identity;
     }
 
-    long device() {
-        return device;
-    }
-
-    long inode() {
-        return inode;
-    }
-
-    long lastSeenModifiedNanos() {
-        return lastSeenModifiedNanos;
-    }
 
     long knownUnread() {
         return Math.max(0, sizeAtLastRead - offset);
@@ -283,13 +278,14 @@ final class OpenFile implements AutoCloseable {
 
     @Override
     public void close() {
-        if (channel != null) {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // read-only channel: nothing to flush
+        FileChannel open = channel;
+        channel = null;
+        try {
+            if (open != null) {
+                open.close();
             }
-            channel = null;
+        } catch (IOException ignored) {
+            // read-only channel: nothing to flush
         }
     }
 }

@@ -75,7 +75,7 @@ final class Rotation {
 
     /** The file being read is finished: go on with the one written after it, which may itself be rotated already. */
     Outcome moveOn() {
-        Optional<RotatedFiles.Found> next = rotated.after(file.device(), file.inode(), file.lastSeenModifiedNanos());
+        Optional<RotatedFiles.Found> next = file.next(rotated);
         LOG.info("{} was rotated; finished the old file at offset {}; reading {} next", pathName, file.offset(),
                 next.map(found -> found.path().toString()).orElse("the new file at the path"));
         file.offset(0);

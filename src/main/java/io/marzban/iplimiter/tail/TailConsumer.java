@@ -1,6 +1,7 @@
 package io.marzban.iplimiter.tail;
 
 import io.marzban.iplimiter.position.FilePosition;
+import io.marzban.iplimiter.position.PositionStore;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -21,8 +22,8 @@ import org.apache.camel.support.DefaultConsumer;
  */
 public final class TailConsumer extends DefaultConsumer implements TailStatus, HealthCheckAware {
 
-    private final TailEndpoint endpoint;
     private final TailOptions options;
+    private final PositionStore positions;
     private FileTailer tailer;
     /** Counted by tailers of earlier starts of this consumer (a route can be stopped and started). */
     private long linesTooLongBefore;
@@ -30,18 +31,18 @@ public final class TailConsumer extends DefaultConsumer implements TailStatus, H
     private ExecutorService thread;
     private HealthCheck healthCheck = new LogReadable();
 
-    TailConsumer(TailEndpoint endpoint, Processor processor, TailOptions options) {
+    TailConsumer(TailEndpoint endpoint, Processor processor, TailOptions options, PositionStore positions) {
         super(endpoint, processor);
-        this.endpoint = endpoint;
         this.options = options;
+        this.positions = positions;
     }
 
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        tailer = new FileTailer(options, endpoint.getPositionStore(), this::send);
+        tailer = new FileTailer(options, positions, this::send);
         thread = getEndpoint().getCamelContext().getExecutorServiceManager()
-                .newSingleThreadExecutor(this, "tail " + endpoint.getPath());
+                .newSingleThreadExecutor(this, "tail " + options.path());
         thread.execute(tailer);
     }
 
