@@ -84,7 +84,9 @@ status="${body##*$'\n'}"
 body="${body%$'\n'*}"
 case "$status" in
   200) ok "ready: central Redis reachable, access log followed, shipping" ;;
-  503) fail "not ready: $(printf '%s' "$body" | sed -n 's/.*"message":"\([^"]*\)".*/\1/p' | sed 's#\\\\*/#/#g')" ;;
+  # every failing check's message: the agent's own (shipping), and the tail consumer's when the log cannot be read
+  503) fail "not ready: $(printf '%s' "$body" | grep -o '"message":"[^"]*"' | sed 's/^"message":"//; s/"$//; s#\\\\*/#/#g' \
+         | awk 'NR > 1 { printf "; " } { printf "%s", $0 }')" ;;
   401) fail "the management server wants credentials (--credentials USER:PASSWORD)" ;;
   000) fail "no answer from $base/health (is the agent running, MANAGEMENT_PORT=$port?)" ;;
   *) fail "unexpected answer $status from $base/health" ;;
