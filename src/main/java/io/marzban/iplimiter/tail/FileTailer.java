@@ -179,18 +179,16 @@ public final class FileTailer implements Runnable {
     private boolean readNewLines() throws InterruptedException {
         try {
             OpenFile.Change change = file.change();
-            switch (change) {
-                case NONE:
-                    return false;
-                case SHRANK:
-                case WRITTEN_AGAIN:
-                    rotation.afterTruncation(change);
-                    return true;
-                default:
-                    long before = file.offset();
-                    readUpTo(file.knownSize());
-                    return file.offset() != before;
+            if (change == OpenFile.Change.NONE) {
+                return false;
             }
+            if (change != OpenFile.Change.GREW) {
+                rotation.afterTruncation(change);
+                return true;
+            }
+            long before = file.offset();
+            readUpTo(file.knownSize());
+            return file.offset() != before;
         } catch (IOException e) {
             LOG.warn("Reading {} failed ({}); trying again", pathName, e.toString());
             file.readAgain();

@@ -18,8 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The file being read, and how far: its channel, device and inode, identity and offset. Usually the file at the
- * followed path; after a rotation or a truncation, for a while, the rotated file or the copy that holds the rest.
+ * The file being read, and how far: its channel, device and inode, identity and offset, and the splitter of its
+ * bytes into lines (which starts afresh with each file). Usually the file at the followed path; after a rotation
+ * or a truncation, for a while, the rotated file or the copy that holds the rest.
  */
 final class OpenFile implements AutoCloseable {
 
