@@ -2,6 +2,7 @@ package io.marzban.iplimiter.limiter;
 
 import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
 import io.marzban.iplimiter.redis.CentralRedis;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -36,6 +37,7 @@ public final class ViolationChecker {
     private final Clock clock;
     private final AtomicInteger tracked = new AtomicInteger();
     private final AtomicInteger overLimit = new AtomicInteger();
+    private final Counter checks;
 
     public ViolationChecker(CentralRedis redis, MarzbanApi marzban, DeviceGrouping grouping, UserLimits limits,
                             Enforcement enforcement, long windowMillis, long graceMillis, Clock clock,
@@ -50,6 +52,8 @@ public final class ViolationChecker {
         this.clock = clock;
         Gauge.builder("marzban_limiter_users_tracked", tracked, AtomicInteger::get)
                 .description("Users seen within ACTIVE_WINDOW at the last check").register(meters);
+        this.checks = Counter.builder("marzban_limiter_checks")
+                .description("Checks of all recent users completed").register(meters);
         Gauge.builder("marzban_limiter_users_over_limit", overLimit, AtomicInteger::get)
                 .description("Users over their limit at the last check").register(meters);
     }
@@ -76,6 +80,7 @@ public final class ViolationChecker {
         }
         tracked.set(users.size());
         overLimit.set(over);
+        checks.increment();
         return over;
     }
 
