@@ -29,6 +29,8 @@ for _, raw in ipairs(events) do
   end
   if type(user) == 'string' and user ~= '' and type(address) == 'string' and address ~= ''
       and type(at) == 'number' then
+    -- as written, to the microsecond: a bare Lua number would reach Redis with only 14 significant digits
+    local score = string.format('%.6f', at)
     local member = address
     if event.forwarded == true then
       member = 'f|' .. address
@@ -39,9 +41,9 @@ for _, raw in ipairs(events) do
       redis.call('HSET', ARGV[3] .. user, member, event.node_name)
       redis.call('EXPIRE', ARGV[3] .. user, ARGV[4])
     end
-    redis.call('ZADD', seen, 'GT', at, member)
+    redis.call('ZADD', seen, 'GT', score, member)
     redis.call('EXPIRE', seen, ARGV[4])
-    redis.call('ZADD', KEYS[2], 'GT', at, user)
+    redis.call('ZADD', KEYS[2], 'GT', score, user)
   else
     malformed = malformed + 1
   end

@@ -22,7 +22,7 @@ final class Events {
 
     static String event(String node, String username, String address, double timestamp, boolean forwarded) {
         ObjectNode event = JSON.createObjectNode();
-        event.put("timestamp", Math.round(timestamp * 1e6) / 1e6);
+        event.put("timestamp", microseconds(timestamp));
         event.put("node_id", node);
         event.put("node_name", node);
         event.put("email", "17." + username);
@@ -35,6 +35,11 @@ final class Events {
         event.put("raw_line", "from " + address + ":0 accepted tcp:example.com:443 email: 17." + username);
         event.put("processed_at", System.currentTimeMillis() / 1000.0);
         return event.toString();
+    }
+
+    /** Epoch seconds with 6 decimals, as the agents write them. */
+    static double microseconds(double timestamp) {
+        return Math.round(timestamp * 1e6) / 1e6;
     }
 
     static void push(RedisServer redis, String... events) {
