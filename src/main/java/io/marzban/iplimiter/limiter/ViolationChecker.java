@@ -60,9 +60,7 @@ public final class ViolationChecker {
 
     /** Checks every user seen within the window, and every user still marked over; returns how many are over. */
     public int checkAll() {
-        if (marzban.problem() != null) {
-            marzban.probe(); // while Marzban is away no decision is taken; this throws until it answers again
-        }
+        marzban.probeIfIdle(); // while Marzban is away no decision is taken: this throws until it answers again
         long now = clock.millis();
         double from = (now - windowMillis) / 1000.0;
         Set<String> users = redis.call(jedis -> {

@@ -34,6 +34,7 @@ public final class MarzbanApi {
     /** Waits before the 2nd and 3rd attempt of a call that got no answer or a 5xx. */
     private static final long[] RETRY_DELAYS_MILLIS = {500, 1500};
     private static final Duration LOGIN_PAUSE = Duration.ofMinutes(5);
+    private static final Duration PROBE_AFTER = Duration.ofSeconds(30);
 
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final URI base;
@@ -44,6 +45,7 @@ public final class MarzbanApi {
     private long nextRequestNanos = System.nanoTime();
     private long loginPausedUntilNanos = System.nanoTime();
     private String loginRefusal;
+    private volatile long lastAnswerNanos = System.nanoTime() - PROBE_AFTER.toNanos() - 1;
     /** Why Marzban cannot be used now; null after a call that got through. */
     private volatile String problem;
 
@@ -70,9 +72,15 @@ public final class MarzbanApi {
         }
     }
 
-    /** A call that only tells whether Marzban answers (the current admin). */
-    public void probe() {
-        call("GET", "/api/admin", null);
+    /**
+     * Asks Marzban for the current admin if it was unreachable at the last call, or answered nothing for
+     * {@link #PROBE_AFTER}: so that a panel gone away shows in the health check before a decision needs it.
+     * Throws while Marzban cannot be used.
+     */
+    public void probeIfIdle() {
+        if (problem != null || System.nanoTime() - lastAnswerNanos > PROBE_AFTER.toNanos()) {
+            call("GET", "/api/admin", null);
+        }
     }
 
     /** Why Marzban cannot be used now, or null if the last call got through. */
@@ -98,6 +106,7 @@ public final class MarzbanApi {
                     continue;
                 }
                 problem = null;
+                lastAnswerNanos = System.nanoTime();
                 if (status == 401) {
                     throw failed(Kind.LOGIN_REFUSED, method + " " + path + " refused a fresh token: "
                             + detail(response));

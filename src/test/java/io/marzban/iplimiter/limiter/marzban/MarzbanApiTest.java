@@ -103,12 +103,12 @@ class MarzbanApiTest {
     void anUnreachableMarzbanIsAProblemUntilItAnswersAgain() throws Exception {
         MarzbanApi api = api(MarzbanStandIn.PASSWORD);
         marzban.stop();
-        MarzbanException error = assertThrows(MarzbanException.class, api::probe);
+        MarzbanException error = assertThrows(MarzbanException.class, api::probeIfIdle);
         assertEquals(MarzbanException.Kind.UNREACHABLE, error.kind());
         assertNotNull(api.problem());
 
         marzban.restart();
-        api.probe();
+        api.probeIfIdle();
         assertNull(api.problem());
     }
 
