@@ -25,12 +25,12 @@ public final class Lease {
         this.millis = millis;
     }
 
-    public boolean acquire(String user) {
+    private boolean acquire(String user) {
         return "OK".equals(redis.call(jedis -> jedis.set(LimiterKeys.lock(user), holder,
                 SetParams.setParams().nx().px(millis))));
     }
 
-    public void release(String user) {
+    private void release(String user) {
         redis.call(jedis -> jedis.eval(RELEASE, List.of(LimiterKeys.lock(user)), List.of(holder)));
     }
 

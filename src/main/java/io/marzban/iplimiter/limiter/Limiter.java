@@ -38,6 +38,11 @@ public final class Limiter {
             System.err.println("marzban-ip-limiter-node: configuration error: " + e.getMessage());
             System.exit(2);
             return;
+        } catch (RuntimeException e) {
+            // a check we did not foresee: still one line and exit 2, since nothing has started
+            System.err.println("marzban-ip-limiter-node: configuration error: " + e);
+            System.exit(2);
+            return;
         }
         Logging.configure(settings.logLevel(), settings.logFormat(), "limiter");
         Main main = create(settings, Clock.systemUTC());

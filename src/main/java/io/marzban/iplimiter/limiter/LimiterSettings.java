@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
@@ -62,7 +63,7 @@ public record LimiterSettings(
                 userLimits(read, ipLimit),
                 read.seconds("ACTIVE_WINDOW", "300", 1, 86_400),
                 read.seconds("VIOLATION_GRACE", "60", 0, 86_400),
-                Action.valueOf(read.oneOf("LIMITER_ACTION", "report", Set.of("report", "disable")).toUpperCase()),
+                Action.valueOf(read.oneOf("LIMITER_ACTION", "report", Set.of("report", "disable")).toUpperCase(Locale.ROOT)),
                 read.seconds("DISABLE_FOR", "600", 1, 30 * 86_400),
                 read.seconds("CHECK_INTERVAL", "10", 0.1, 3600),
                 (int) read.whole("IPV4_PREFIX", 32, 1, 32),
