@@ -56,14 +56,13 @@ public final class Restorer {
     }
 
     private void restore(String user, long now) {
-        SavedStatus saved = redis.call(jedis -> {
-            Double restoreAt = jedis.zscore(LimiterKeys.restores(), user);
-            // another instance may have restored it, or a new violation moved it, since we listed it
-            return restoreAt == null || restoreAt > now ? null
-                    : SavedStatus.fromHash(jedis.hgetAll(LimiterKeys.disabled(user)));
-        });
+        Double restoreAt = redis.call(jedis -> jedis.zscore(LimiterKeys.restores(), user));
+        if (restoreAt == null || restoreAt > now) {
+            return; // another instance restored it, or disabled it again, since we listed it
+        }
+        SavedStatus saved = SavedStatus.fromHash(redis.call(jedis -> jedis.hgetAll(LimiterKeys.disabled(user))));
         if (saved == null) {
-            redis.call(jedis -> jedis.hlen(LimiterKeys.disabled(user)) == 0 ? jedis.zrem(LimiterKeys.restores(), user) : 0);
+            forget(user); // a schedule without its record: nothing to give back
             return;
         }
         MarzbanUser current;

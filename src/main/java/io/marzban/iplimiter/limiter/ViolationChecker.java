@@ -83,7 +83,7 @@ public final class ViolationChecker {
     }
 
     /** The user's devices seen since {@code from} (epoch seconds). */
-    public List<Device> devices(String user, double from) {
+    private List<Device> devices(String user, double from) {
         return redis.call(jedis -> {
             jedis.zremrangeByScore(LimiterKeys.seen(user), Double.NEGATIVE_INFINITY, from);
             Map<String, Double> lastSeen = new HashMap<>();

@@ -102,6 +102,19 @@ class LimiterDecisionsTest {
     }
 
     @Test
+    void eventsOlderThanTheWindowDoNotActOnTheirOwn() throws Exception {
+        marzban.addUser("maria");
+        double minuteAgo = System.currentTimeMillis() / 1000.0 - 60; // a node catching up after an outage
+        try (RunningLimiter limiter = RunningLimiter.start(env())) {
+            Events.push(redis, event("node-a", "maria", "198.51.100.1", minuteAgo, false),
+                    event("node-a", "maria", "198.51.100.2", minuteAgo, false),
+                    event("node-b", "maria", "203.0.113.7", minuteAgo, false));
+            awaitCheckedPastGrace(limiter);
+        }
+        assertEquals(List.of(), marzban.changes());
+    }
+
+    @Test
     void ignoredAddressesAreNeverCounted() throws Exception {
         marzban.addUser("maria");
         try (RunningLimiter limiter = RunningLimiter.start(env("IGNORE_CIDRS", "10.0.0.0/8, 2001:db8:ffff::/48"))) {

@@ -53,14 +53,14 @@ class LimiterSettingsTest {
         env.remove("MARZBAN_PASSWORD");
         env.put("MARZBAN_PASSWORD_FILE", Files.writeString(dir.resolve("password"), "from a file\n").toString());
         env.put("USER_LIMITS_FILE", Files.writeString(dir.resolve("limits"), "maria 4\nbot exempt\n").toString());
-        env.put("ACTIVE_WINDOW", "0.5");
+        env.put("ACTIVE_WINDOW", "1.5");
         env.put("LIMITER_ACTION", "DISABLE");
 
         LimiterSettings settings = LimiterSettings.fromEnvironment(env);
         assertEquals("from a file", settings.marzbanPassword());
         assertEquals(4, settings.limits().limitOf("Maria").getAsInt());
         assertTrue(settings.limits().limitOf("bot").isEmpty());
-        assertEquals(500, settings.activeWindowMillis());
+        assertEquals(1500, settings.activeWindowMillis());
         assertEquals(LimiterSettings.Action.DISABLE, settings.action());
     }
 
