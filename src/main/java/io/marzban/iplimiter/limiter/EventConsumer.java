@@ -2,7 +2,10 @@ package io.marzban.iplimiter.limiter;
 
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.redis.CentralRedisException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,6 +26,7 @@ public final class EventConsumer {
     private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);
     /** Batches per run, so that a long backlog does not keep the Redis connection from the checks. */
     private static final int BATCHES_PER_RUN = 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CentralRedis redis;
     private final String queueKey;
@@ -33,6 +37,7 @@ public final class EventConsumer {
     private final Counter malformed;
     private String sha;
     private boolean failing;
+    private volatile double lastLagSeconds;
 
     /** @param keyLifetimeSeconds how long a user's observations stay once no new event comes (a few windows) */
     public EventConsumer(CentralRedis redis, String queueKey, int batchSize, long keyLifetimeSeconds,
@@ -47,6 +52,8 @@ public final class EventConsumer {
         this.malformed = Counter.builder("marzban_limiter_events_malformed")
                 .description("Events taken from the queue that could not be counted (not JSON, fields missing)")
                 .register(meters);
+        Gauge.builder("marzban_limiter_consumer_lag_seconds", this, EventConsumer::lagSeconds)
+                .description("Age of the oldest event still in the queue; 0 when it is empty").register(meters);
     }
 
     /** Consumes batches until the queue is empty or {@link #BATCHES_PER_RUN} were taken; returns the events taken. */
@@ -86,6 +93,25 @@ public final class EventConsumer {
             }
         }
         return total;
+    }
+
+    /** Read when scraped; while the connection is busy or Redis away, the last age seen. */
+    private double lagSeconds() {
+        String oldest = redis.tryCall(jedis -> jedis.exists(queueKey) ? jedis.lindex(queueKey, -1) : "");
+        if (oldest == null) {
+            return lastLagSeconds;
+        }
+        double lag = 0;
+        if (!oldest.isEmpty()) {
+            try {
+                JsonNode timestamp = JSON.readTree(oldest).get("timestamp");
+                lag = timestamp == null ? 0 : Math.max(0, System.currentTimeMillis() / 1000.0 - timestamp.asDouble());
+            } catch (IOException e) {
+                lag = 0; // a malformed event: the script will drop it
+            }
+        }
+        lastLagSeconds = lag;
+        return lag;
     }
 
     @SuppressWarnings("unchecked")

@@ -2,9 +2,10 @@ package io.marzban.iplimiter.limiter;
 
 import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
 import io.marzban.iplimiter.redis.CentralRedis;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.stream.Stream;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
@@ -28,15 +29,7 @@ public final class LimiterReadiness extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
-        List<String> reasons = new ArrayList<>();
-        String redisProblem = redis.problem();
-        if (redisProblem != null) {
-            reasons.add(redisProblem);
-        }
-        String marzbanProblem = marzban.problem();
-        if (marzbanProblem != null) {
-            reasons.add(marzbanProblem);
-        }
+        List<String> reasons = Stream.of(redis.problem(), marzban.problem()).filter(Objects::nonNull).toList();
         if (reasons.isEmpty()) {
             builder.up();
         } else {

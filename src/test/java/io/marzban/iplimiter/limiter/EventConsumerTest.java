@@ -84,6 +84,18 @@ class EventConsumerTest {
     }
 
     @Test
+    void theLagIsTheAgeOfTheOldestEventWaiting() {
+        double now = System.currentTimeMillis() / 1000.0;
+        Events.push(redis, Events.event("node-a", "maria", "198.51.100.1", now - 120, false),
+                Events.event("node-a", "maria", "198.51.100.2", now - 5, false));
+        double lag = meters.get("marzban_limiter_consumer_lag_seconds").gauge().value();
+
+        assertEquals(true, lag >= 120 && lag < 180, "lag " + lag);
+        consumer.consumeAvailable();
+        assertEquals(0, meters.get("marzban_limiter_consumer_lag_seconds").gauge().value());
+    }
+
+    @Test
     void theScriptIsLoadedAgainAfterRedisLostIt() {
         Events.push(redis, Events.event("node-a", "maria", "198.51.100.1"));
         consumer.consumeAvailable();
