@@ -31,17 +31,19 @@ public final class Enforcement {
     private final Action action;
     private final long disableForMillis;
     private final Clock clock;
+    private final Notifications notifications;
     private final Counter reports;
     private final Counter disables;
 
     public Enforcement(CentralRedis redis, MarzbanApi marzban, Lease lease, Action action, long disableForMillis,
-                       Clock clock, MeterRegistry meters) {
+                       Clock clock, Notifications notifications, MeterRegistry meters) {
         this.redis = redis;
         this.marzban = marzban;
         this.lease = lease;
         this.action = action;
         this.disableForMillis = disableForMillis;
         this.clock = clock;
+        this.notifications = notifications;
         this.reports = Counter.builder("marzban_limiter_violations")
                 .description("Users found over their limit for longer than VIOLATION_GRACE").register(meters);
         this.disables = Counter.builder("marzban_limiter_disables")
@@ -61,6 +63,10 @@ public final class Enforcement {
                 return; // another instance handled it between our look and our lease
             }
             LOG.warn("User {} is over the limit: {} devices, limit {}: {}", user, devices.size(), limit, devices);
+            notifications.send("over_limit", Map.of("user", user, "limit", limit, "devices", devices.stream()
+                    .map(device -> Map.of("block", device.block().toString(), "addresses", device.addresses(),
+                            "nodes", device.nodes(), "last_seen", device.lastSeen()))
+                    .toList()));
             if (action == Action.DISABLE) {
                 try {
                     disable(user);
@@ -102,5 +108,6 @@ public final class Enforcement {
         marzban.modify(user, Map.of("status", "disabled"));
         disables.increment();
         LOG.warn("Disabled user {} in Marzban until {}", user, Instant.ofEpochMilli(restoreAt));
+        notifications.send("disabled", Map.of("user", user, "until", restoreAt / 1000.0));
     }
 }

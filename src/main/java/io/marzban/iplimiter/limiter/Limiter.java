@@ -68,8 +68,9 @@ public final class Limiter {
         MarzbanApi marzban = new MarzbanApi(settings.marzbanUrl(), settings.marzbanUsername(),
                 settings.marzbanPassword(), meters);
         Lease lease = new Lease(redis, instance, LEASE_MILLIS);
+        Notifications notifications = new Notifications(settings.webhookUrl(), settings.webhookSecret(), meters);
         Enforcement enforcement = new Enforcement(redis, marzban, lease, settings.action(),
-                settings.disableForMillis(), clock, meters);
+                settings.disableForMillis(), clock, notifications, meters);
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
                 settings.countForwarded());
 
@@ -95,8 +96,8 @@ public final class Limiter {
         main.bind("eventConsumer", new EventConsumer(redis, settings.queueKey(), settings.consumeBatch(),
                 WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), meters));
         main.bind("violationChecker", new ViolationChecker(redis, marzban, grouping, settings.limits(), enforcement,
-                settings.activeWindowMillis(), settings.violationGraceMillis(), clock, meters));
-        main.bind("restorer", new Restorer(redis, marzban, lease, clock, meters));
+                settings.activeWindowMillis(), settings.violationGraceMillis(), clock, notifications, meters));
+        main.bind("restorer", new Restorer(redis, marzban, lease, clock, notifications, meters));
         LimiterReadiness readiness = new LimiterReadiness(redis, marzban);
         main.bind("limiterReadiness", readiness);
         main.addMainListener(new MainListenerSupport() {

@@ -39,6 +39,8 @@ public record LimiterSettings(
         int ipv6Prefix,
         List<AddressBlock> ignored,
         boolean countForwarded,
+        URI webhookUrl,
+        String webhookSecret,
         String managementHost,
         int managementPort,
         String logLevel,
@@ -57,7 +59,7 @@ public record LimiterSettings(
                 read.seconds("REDIS_TIMEOUT", "5", 0.1, 300),
                 read.name("QUEUE_KEY", "node_logs_queue", "node_logs_queue"),
                 (int) read.whole("CONSUME_BATCH", 1000, 1, 100_000),
-                marzbanUrl(read.text("MARZBAN_URL", null)),
+                httpUrl("MARZBAN_URL", read.text("MARZBAN_URL", null), "https://panel.example.com:8000"),
                 read.name("MARZBAN_USERNAME", null, "admin"),
                 marzbanPassword(read),
                 userLimits(read, ipLimit),
@@ -70,24 +72,35 @@ public record LimiterSettings(
                 (int) read.whole("IPV6_PREFIX", 64, 1, 128),
                 ignored(read.optional("IGNORE_CIDRS")),
                 Boolean.parseBoolean(read.oneOf("COUNT_FORWARDED", "false", Set.of("true", "false"))),
+                webhookUrl(read.optional("WEBHOOK_URL")),
+                webhookSecret(read),
                 read.text("MANAGEMENT_HOST", "127.0.0.1"),
                 (int) read.whole("MANAGEMENT_PORT", 9877, 1, 65_535),
                 read.oneOf("LOG_LEVEL", "INFO", Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR")),
                 read.oneOf("LOG_FORMAT", "text", Set.of("text", "json")));
     }
 
-    private static URI marzbanUrl(String text) {
+    private static URI httpUrl(String variable, String text, String example) {
         try {
             URI url = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
             if (("http".equals(url.getScheme()) || "https".equals(url.getScheme())) && url.getHost() != null
-                    && url.getRawQuery() == null && url.getRawUserInfo() == null) {
+                    && url.getRawUserInfo() == null) {
                 return url;
             }
         } catch (URISyntaxException e) {
             // reported below
         }
-        throw new SettingsException("MARZBAN_URL='" + text + "' is not an http:// or https:// address without "
-                + "credentials or query; expected e.g. https://panel.example.com:8000");
+        throw new SettingsException(variable + "='" + text + "' is not an http:// or https:// address without "
+                + "credentials; expected e.g. " + example);
+    }
+
+    private static URI webhookUrl(String text) {
+        return text == null ? null : httpUrl("WEBHOOK_URL", text, "https://hooks.example.com/limiter");
+    }
+
+    private static String webhookSecret(SettingsReader read) {
+        Path file = read.file("WEBHOOK_SECRET_FILE");
+        return file == null ? null : read.secret("WEBHOOK_SECRET_FILE", file);
     }
 
     private static String marzbanPassword(SettingsReader read) {
@@ -135,11 +148,11 @@ public record LimiterSettings(
         return properties;
     }
 
-    /** Never the password. */
+    /** Never the password, the webhook's secret or its address (which may hold a token). */
     @Override
     public String toString() {
         return "limiter reading " + queueKey + " at " + centralRedis + ", Marzban " + marzbanUrl + " as "
                 + marzbanUsername + ", " + limits + ", window " + activeWindowMillis + " ms, grace "
-                + violationGraceMillis + " ms, action " + action;
+                + violationGraceMillis + " ms, action " + action + (webhookUrl == null ? "" : ", with a webhook");
     }
 }

@@ -30,14 +30,17 @@ public final class Restorer {
     private final MarzbanApi marzban;
     private final Lease lease;
     private final Clock clock;
+    private final Notifications notifications;
     private final Counter restores;
     private final Counter kept;
 
-    public Restorer(CentralRedis redis, MarzbanApi marzban, Lease lease, Clock clock, MeterRegistry meters) {
+    public Restorer(CentralRedis redis, MarzbanApi marzban, Lease lease, Clock clock, Notifications notifications,
+                    MeterRegistry meters) {
         this.redis = redis;
         this.marzban = marzban;
         this.lease = lease;
         this.clock = clock;
+        this.notifications = notifications;
         this.restores = Counter.builder("marzban_limiter_restores")
                 .description("Users the limiter re-enabled after DISABLE_FOR").register(meters);
         this.kept = Counter.builder("marzban_limiter_restores_skipped")
@@ -80,6 +83,7 @@ public final class Restorer {
         String reason = reasonToKeep(saved, current, now / 1000);
         if (reason != null) {
             LOG.warn("Not restoring user {} to {}: {}", user, saved.status(), reason);
+            notifications.send("restore_skipped", Map.of("user", user, "reason", reason));
             forget(user);
             kept.increment();
             return;
@@ -94,6 +98,7 @@ public final class Restorer {
         forget(user);
         restores.increment();
         LOG.info("Restored user {} to {}", user, saved.status());
+        notifications.send("restored", Map.of("user", user, "status", saved.status()));
     }
 
     private static String reasonToKeep(SavedStatus saved, MarzbanUser current, long nowSeconds) {

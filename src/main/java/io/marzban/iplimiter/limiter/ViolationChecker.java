@@ -1,6 +1,7 @@
 package io.marzban.iplimiter.limiter;
 
 import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
+import io.marzban.iplimiter.limiter.marzban.MarzbanException;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -9,6 +10,7 @@ import java.time.Clock;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
@@ -35,13 +37,16 @@ public final class ViolationChecker {
     private final long windowMillis;
     private final long graceMillis;
     private final Clock clock;
+    private final Notifications notifications;
     private final AtomicInteger tracked = new AtomicInteger();
     private final AtomicInteger overLimit = new AtomicInteger();
     private final Counter checks;
+    /** Only the check thread touches it. */
+    private boolean marzbanAway;
 
     public ViolationChecker(CentralRedis redis, MarzbanApi marzban, DeviceGrouping grouping, UserLimits limits,
                             Enforcement enforcement, long windowMillis, long graceMillis, Clock clock,
-                            MeterRegistry meters) {
+                            Notifications notifications, MeterRegistry meters) {
         this.redis = redis;
         this.marzban = marzban;
         this.grouping = grouping;
@@ -50,6 +55,7 @@ public final class ViolationChecker {
         this.windowMillis = windowMillis;
         this.graceMillis = graceMillis;
         this.clock = clock;
+        this.notifications = notifications;
         Gauge.builder("marzban_limiter_users_tracked", tracked, AtomicInteger::get)
                 .description("Users seen within ACTIVE_WINDOW at the last check").register(meters);
         this.checks = Counter.builder("marzban_limiter_checks")
@@ -60,7 +66,7 @@ public final class ViolationChecker {
 
     /** Checks every user seen within the window, and every user still marked over; returns how many are over. */
     public int checkAll() {
-        marzban.probeIfIdle(); // while Marzban is away no decision is taken: this throws until it answers again
+        probeMarzban();
         long now = clock.millis();
         double from = (now - windowMillis) / 1000.0;
         Set<String> users = redis.call(jedis -> {
@@ -80,6 +86,21 @@ public final class ViolationChecker {
         overLimit.set(over);
         checks.increment();
         return over;
+    }
+
+    /** While Marzban is away no decision is taken: this throws until it answers again, and notifies once. */
+    private void probeMarzban() {
+        try {
+            marzban.probeIfIdle();
+            marzbanAway = false;
+        } catch (MarzbanException e) {
+            if (!marzbanAway) {
+                marzbanAway = true;
+                notifications.send("marzban_error", Map.of("kind", e.kind().name().toLowerCase(Locale.ROOT),
+                        "message", e.getMessage()));
+            }
+            throw e;
+        }
     }
 
     /** The user's devices seen since {@code from} (epoch seconds). */
