@@ -28,6 +28,17 @@ import redis.clients.jedis.resps.Tuple;
 public final class ViolationChecker {
 
     private static final Logger LOG = LoggerFactory.getLogger(ViolationChecker.class);
+    /**
+     * Drops a user's addresses last seen before ARGV[1] from both its keys at once, so that an address seen again
+     * meanwhile is never lost, and the node names of an active user do not pile up.
+     */
+    private static final String FORGET_OLD_ADDRESSES = """
+            local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+            for _, member in ipairs(old) do
+              redis.call('ZREM', KEYS[1], member)
+              redis.call('HDEL', KEYS[2], member)
+            end
+            return #old""";
 
     private final CentralRedis redis;
     private final MarzbanApi marzban;
@@ -106,7 +117,8 @@ public final class ViolationChecker {
     /** The user's devices seen since {@code from} (epoch seconds). */
     private List<Device> devices(String user, double from) {
         return redis.call(jedis -> {
-            jedis.zremrangeByScore(LimiterKeys.seen(user), Double.NEGATIVE_INFINITY, from);
+            jedis.eval(FORGET_OLD_ADDRESSES, List.of(LimiterKeys.seen(user), LimiterKeys.nodes(user)),
+                    List.of(Double.toString(from)));
             Map<String, Double> lastSeen = new HashMap<>();
             for (Tuple seen : jedis.zrangeByScoreWithScores(LimiterKeys.seen(user), from, Double.POSITIVE_INFINITY)) {
                 lastSeen.put(seen.getElement(), seen.getScore());

@@ -108,10 +108,16 @@ class LimiterDecisionsTest {
         try (RunningLimiter limiter = RunningLimiter.start(env())) {
             Events.push(redis, event("node-a", "maria", "198.51.100.1", minuteAgo, false),
                     event("node-a", "maria", "198.51.100.2", minuteAgo, false),
-                    event("node-b", "maria", "203.0.113.7", minuteAgo, false));
+                    event("node-b", "maria", "203.0.113.7", minuteAgo, false),
+                    event("node-b", "maria", "203.0.113.8"));
             awaitCheckedPastGrace(limiter);
         }
         assertEquals(List.of(), marzban.changes());
+        try (Jedis jedis = redis.client()) {
+            assertEquals(List.of("203.0.113.8"), jedis.zrange(LimiterKeys.seen("maria"), 0, -1),
+                    "addresses out of the window are dropped");
+            assertEquals(1, jedis.hlen(LimiterKeys.nodes("maria")));
+        }
     }
 
     @Test
