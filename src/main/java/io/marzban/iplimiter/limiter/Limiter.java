@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.component.platform.http.main.ManagementHttpServer;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
@@ -95,8 +96,11 @@ public final class Limiter {
         main.bind("marzbanApi", marzban);
         main.bind("eventConsumer", new EventConsumer(redis, settings.queueKey(), settings.consumeBatch(),
                 WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), meters));
-        main.bind("violationChecker", new ViolationChecker(redis, marzban, grouping, settings.limits(), enforcement,
-                settings.activeWindowMillis(), settings.violationGraceMillis(), clock, notifications, meters));
+        ViolationChecker checker = new ViolationChecker(redis, marzban, grouping, settings.limits(), enforcement,
+                settings.activeWindowMillis(), settings.violationGraceMillis(), clock, notifications, meters);
+        main.bind("violationChecker", checker);
+        UserInspection inspection = new UserInspection(redis, checker, settings.limits(), settings.activeWindowMillis(),
+                clock);
         main.bind("restorer", new Restorer(redis, marzban, lease, clock, notifications, meters));
         LimiterReadiness readiness = new LimiterReadiness(redis, marzban);
         main.bind("limiterReadiness", readiness);
@@ -104,6 +108,11 @@ public final class Limiter {
             @Override
             public void afterConfigure(BaseMainSupport configured) {
                 readiness.setCamelContext(configured.getCamelContext());
+            }
+
+            @Override
+            public void afterStart(BaseMainSupport started) {
+                inspection.addTo(started.getCamelContext().hasService(ManagementHttpServer.class).getRouter());
             }
 
             @Override

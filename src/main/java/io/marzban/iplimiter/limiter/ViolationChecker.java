@@ -115,7 +115,7 @@ public final class ViolationChecker {
     }
 
     /** The user's devices seen since {@code from} (epoch seconds). */
-    private List<Device> devices(String user, double from) {
+    List<Device> devices(String user, double from) {
         return redis.call(jedis -> {
             jedis.eval(FORGET_OLD_ADDRESSES, List.of(LimiterKeys.seen(user), LimiterKeys.nodes(user)),
                     List.of(Double.toString(from)));

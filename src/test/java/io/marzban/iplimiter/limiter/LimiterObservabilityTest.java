@@ -14,7 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The limiter's management server: health with reasons, Prometheus meters. */
+/** The limiter's management server: health with reasons, Prometheus meters, a user's devices. */
 class LimiterObservabilityTest {
 
     private static final Duration LIMIT = Duration.ofSeconds(60);
@@ -23,7 +23,7 @@ class LimiterObservabilityTest {
     Path dir;
 
     @Test
-    void healthIsDownWithTheReasonWhileMarzbanOrRedisIsAwayAndMetersAreScraped() throws Exception {
+    void healthIsDownWithTheReasonWhileMarzbanOrRedisIsAwayMetersAreScrapedAndUsersShown() throws Exception {
         try (RedisServer redis = RedisServer.start(dir); MarzbanStandIn marzban = MarzbanStandIn.start()) {
             String port = Ports.freeText();
             marzban.stop();
@@ -45,6 +45,11 @@ class LimiterObservabilityTest {
 
                 Events.push(redis, Events.event("node-a", "maria", "198.51.100.1"));
                 Wait.until("the event counted", LIMIT, () -> limiter.meter("marzban_limiter_events_consumed") == 1);
+                String maria = body("http://127.0.0.1:" + port + "/observe/limiter/users/maria");
+                assertTrue(maria.contains("\"limit\":2") && maria.contains("\"addresses\":[\"198.51.100.1\"]")
+                        && maria.contains("\"nodes\":[\"node-a\"]") && maria.contains("\"restore_at\":null"), maria);
+                String nobody = body("http://127.0.0.1:" + port + "/observe/limiter/users/nobody");
+                assertTrue(nobody.contains("\"devices\":[]"), nobody);
                 String metrics = body("http://127.0.0.1:" + port + "/observe/metrics");
                 for (String meter : new String[] {"marzban_limiter_events_consumed_total 1.0",
                         "marzban_limiter_users_tracked", "marzban_limiter_users_over_limit",
