@@ -12,6 +12,7 @@ import java.time.Clock;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.component.platform.http.main.ManagementHttpServer;
 import org.apache.camel.main.BaseMainSupport;
+import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
@@ -81,7 +82,7 @@ public final class Limiter {
                 .withRoutesIncludePattern("classpath:routes/limiter.yaml")
                 .withShutdownTimeout(10)
                 .withShutdownNowOnTimeout(true);
-        main.configure().httpManagementServer()
+        HttpManagementServerConfigurationProperties management = main.configure().httpManagementServer()
                 .withEnabled(true)
                 .withHost(settings.managementHost())
                 .withPort(settings.managementPort())
@@ -89,6 +90,10 @@ public final class Limiter {
                 .withMetricsEnabled(true)
                 .withInfoEnabled(true)
                 .withJolokiaEnabled(true);
+        if (settings.managementAuthFile() != null) {
+            // users' addresses are personal data: with MANAGEMENT_AUTH_FILE every path asks for basic authentication
+            management.withAuthenticationEnabled(true).withBasicPropertiesFile(settings.managementAuthFile().toString());
+        }
         main.configure().metrics().withEnabled(true).withEnableRoutePolicy(false);
         main.setOverrideProperties(settings.toProperties());
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");

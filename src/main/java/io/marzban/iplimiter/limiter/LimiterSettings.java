@@ -43,6 +43,7 @@ public record LimiterSettings(
         String webhookSecret,
         String managementHost,
         int managementPort,
+        Path managementAuthFile,
         String logLevel,
         String logFormat) {
 
@@ -76,6 +77,7 @@ public record LimiterSettings(
                 webhookSecret(read),
                 read.text("MANAGEMENT_HOST", "127.0.0.1"),
                 (int) read.whole("MANAGEMENT_PORT", 9877, 1, 65_535),
+                read.file("MANAGEMENT_AUTH_FILE"),
                 read.oneOf("LOG_LEVEL", "INFO", Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR")),
                 read.oneOf("LOG_FORMAT", "text", Set.of("text", "json")));
     }

@@ -1,5 +1,6 @@
 package io.marzban.iplimiter.limiter;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marzban.iplimiter.support.Http;
@@ -8,6 +9,7 @@ import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -57,6 +59,24 @@ class LimiterObservabilityTest {
                         "marzban_limiter_api_errors_total{kind=\"unreachable\"}"}) {
                     assertTrue(metrics.contains(meter), meter + " missing from:\n" + metrics);
                 }
+            }
+        }
+    }
+
+    @Test
+    void withAnAuthenticationFileAUsersDevicesNeedCredentials() throws Exception {
+        try (RedisServer redis = RedisServer.start(dir); MarzbanStandIn marzban = MarzbanStandIn.start()) {
+            String port = Ports.freeText();
+            Path users = Files.writeString(dir.resolve("management.properties"), "user.ops = ops-secret\n");
+            Map<String, String> env = Map.of("CENTRAL_REDIS_URL", redis.url(), "MARZBAN_URL", marzban.url(),
+                    "MARZBAN_USERNAME", MarzbanStandIn.ADMIN, "MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD,
+                    "MANAGEMENT_PORT", port, "MANAGEMENT_AUTH_FILE", users.toString());
+            String maria = "http://127.0.0.1:" + port + UserInspection.PATH + "maria";
+            try (RunningLimiter limiter = RunningLimiter.start(env)) {
+                Wait.until("the endpoint answers", LIMIT, () -> Http.get(maria, "ops:ops-secret") != null
+                        && Http.get(maria, "ops:ops-secret").statusCode() == 200);
+                assertEquals(401, Http.get(maria).statusCode());
+                assertEquals(401, Http.get(maria, "ops:wrong").statusCode());
             }
         }
     }
