@@ -33,19 +33,7 @@ public final class Limiter {
     public static void main(String[] args) throws Exception {
         // the management server's Vert.x would otherwise copy classpath files to a cache on disk
         System.setProperty("vertx.disableFileCPResolving", "true");
-        LimiterSettings settings;
-        try {
-            settings = LimiterSettings.fromEnvironment(System.getenv());
-        } catch (SettingsException e) {
-            System.err.println("marzban-ip-limiter-node: configuration error: " + e.getMessage());
-            System.exit(2);
-            return;
-        } catch (RuntimeException e) {
-            // a check we did not foresee: still one line and exit 2, since nothing has started
-            System.err.println("marzban-ip-limiter-node: configuration error: " + e);
-            System.exit(2);
-            return;
-        }
+        LimiterSettings settings = SettingsException.orExit(() -> LimiterSettings.fromEnvironment(System.getenv()));
         Logging.configure(settings.logLevel(), settings.logFormat(), "limiter");
         Main main = create(settings, Clock.systemUTC());
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
