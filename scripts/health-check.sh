@@ -110,6 +110,9 @@ if [ -n "$metrics" ]; then
   else
     fail "central Redis does not answer (marzban_redis_up=$redis_up)"
   fi
+  if [ "$(metric marzban_xray_masks_addresses)" = "1" ]; then
+    fail "Xray masks client addresses (log.maskAddress): IP limiting cannot work until it is removed from Xray's config"
+  fi
 fi
 
 exit "$healthy"

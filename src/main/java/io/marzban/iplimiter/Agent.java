@@ -3,6 +3,7 @@ package io.marzban.iplimiter;
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.Logging;
 import io.marzban.iplimiter.config.SettingsException;
+import io.marzban.iplimiter.monitoring.AddressMasking;
 import io.marzban.iplimiter.monitoring.ShippingMetrics;
 import io.marzban.iplimiter.monitoring.SkippedLines;
 import io.marzban.iplimiter.monitoring.ShippingReadiness;
@@ -13,6 +14,7 @@ import io.marzban.iplimiter.ship.BatchAggregation;
 import io.marzban.iplimiter.ship.BatchQueue;
 import io.marzban.iplimiter.ship.BatchWriter;
 import io.marzban.iplimiter.ship.EventJson;
+import io.marzban.iplimiter.ship.Heartbeat;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
@@ -20,6 +22,7 @@ import java.time.Duration;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.CamelContext;
 import org.apache.camel.ManagementStatisticsLevel;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.HttpManagementServerConfigurationProperties;
@@ -159,14 +162,16 @@ public final class Agent {
         main.bind("stampedSinceStart", parser.stampedSince(ProcessHandle.current().info().startInstant()
                 .orElseGet(clock::instant)));
         main.bind("positionStore", positions);
-        main.bind("skippedLines", new SkippedLines(meters));
+        AddressMasking masking = new AddressMasking();
+        main.bind("skippedLines", new SkippedLines(meters, masking));
         main.bind("eventJson", new EventJson());
         main.bind("batchAggregation", new BatchAggregation());
         main.bind("batchQueue", batchQueue);
-        BatchWriter batchWriter = new BatchWriter(redis, positions, settings.queueKey(),
+        Heartbeat heartbeat = new Heartbeat(settings.nodeId(), settings.nodeName(), settings.accessLogPath(), clock);
+        BatchWriter batchWriter = new BatchWriter(redis, positions, heartbeat, settings.queueKey(),
                 settings.maxEventsPerSecond());
         main.bind("batchWriter", batchWriter);
-        ShippingReadiness readiness = new ShippingReadiness(redis, batchWriter,
+        ShippingReadiness readiness = new ShippingReadiness(redis, batchWriter, masking,
                 Duration.ofMillis(settings.shippingStuckAfterMillis()));
         main.bind("shippingReadiness", readiness);
         main.addMainListener(new MainListenerSupport() {
@@ -174,7 +179,10 @@ public final class Agent {
             public void afterConfigure(BaseMainSupport configured) {
                 // the health registry finds the check in the registry but does not hand it the context
                 readiness.setCamelContext(configured.getCamelContext());
-                ShippingMetrics.register(meters, configured.getCamelContext(), redis, batchWriter);
+                CamelContext context = configured.getCamelContext();
+                ShippingMetrics.register(meters, context, redis, batchWriter, masking);
+                heartbeat.measureLagWith(position -> (long) ShippingMetrics.tailValue(context,
+                        tail -> tail.bytesAfter(position)));
             }
         });
         main.addMainListener(new GracefulStop(batchQueue, redis, Duration.ofMillis(settings.shutdownTimeoutMillis())));

@@ -33,6 +33,8 @@ class AgentRouteTest {
     private static final Duration LIMIT = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String QUEUE = "node_logs_queue";
+    private static final List<String> EVENT_FIELDS = List.of("timestamp", "node_id", "node_name", "email", "client_ip",
+            "raw_line", "processed_at", "username", "inbound", "outbound", "forwarded", "network");
 
     @TempDir
     Path dir;
@@ -64,28 +66,33 @@ class AgentRouteTest {
 
     @Test
     void everyLineShapeBecomesExactlyTheExpectedEventInFileOrder() throws Exception {
-        record Expected(String line, String email, String clientIp, String time) { }
+        record Expected(String line, String email, String clientIp, String time, String username, String inbound,
+                        String outbound, boolean forwarded, String network) { }
         List<Expected> events = List.of(
             new Expected("2025/03/01 18:04:11.093528 from 198.51.100.23:40112 accepted tcp:www.example.com:443 "
-                    + "[VLESS TCP REALITY >> DIRECT] email: 17.maria", "17.maria", "198.51.100.23", "2025-03-01T18:04:11.093528"),
+                    + "[VLESS TCP REALITY >> DIRECT] email: 17.maria", "17.maria", "198.51.100.23", "2025-03-01T18:04:11.093528",
+                    "maria", "VLESS TCP REALITY", "DIRECT", false, "tcp"),
             new Expected("2025/03/01 18:04:11.204117 from tcp:203.0.113.80:5531 accepted udp:192.0.2.53:53 "
-                    + "[VLESS TCP REALITY -> BLOCK] email: 3.ivan.petrov", "3.ivan.petrov", "203.0.113.80", "2025-03-01T18:04:11.204117"),
+                    + "[VLESS TCP REALITY -> BLOCK] email: 3.ivan.petrov", "3.ivan.petrov", "203.0.113.80", "2025-03-01T18:04:11.204117",
+                    "ivan.petrov", "VLESS TCP REALITY", "BLOCK", false, "udp"),
             new Expected("2024/10/02 07:15:00 from [2001:db8:41::9]:40112 accepted tcp:api.example.org:443 "
-                    + "[vmess-ws >> direct] email: 5.olga", "5.olga", "2001:db8:41::9", "2024-10-02T07:15:00"),
+                    + "[vmess-ws >> direct] email: 5.olga", "5.olga", "2001:db8:41::9", "2024-10-02T07:15:00",
+                    "olga", "vmess-ws", "direct", false, "tcp"),
             new Expected("2024/10/02 07:15:02 from 192.0.2.77:0 accepted tcp:198.51.100.9:443 [vless-grpc >> IPv4] "
-                    + "email: 8.kim", "8.kim", "192.0.2.77", "2024-10-02T07:15:02"),
+                    + "email: 8.kim", "8.kim", "192.0.2.77", "2024-10-02T07:15:02", "kim", "vless-grpc", "IPv4", true, "tcp"),
             new Expected("2023/06/11 22:40:19 203.0.113.5:61200 accepted tcp:cdn.example.net:443 [TROJAN -> direct] "
-                    + "email: 12.lee", "12.lee", "203.0.113.5", "2023-06-11T22:40:19"),
+                    + "email: 12.lee", "12.lee", "203.0.113.5", "2023-06-11T22:40:19", "lee", "TROJAN", "direct", false, "tcp"),
             new Expected("2022/02/08 09:01:44 198.51.100.4:3321 accepted tcp:example.com:80 [direct] email:4.sam ",
-                    "4.sam", "198.51.100.4", "2022-02-08T09:01:44"),
-            new Expected("2025/03/01 18:06:00.000001 from tcp:[2001:db8::9]:40112 accepted tcp:[2001:db8::443]:443 "
-                    + "[in ==> out] email: alice@example.com", "alice@example.com", "2001:db8::9", "2025-03-01T18:06:00.000001"),
-            new Expected("2025/03/01 18:06:01 from 203.0.*.*:40112 accepted tcp:example.com:443 [in -> out] email: 42",
-                    "42", "203.0.*.*", "2025-03-01T18:06:01"),
+                    "4.sam", "198.51.100.4", "2022-02-08T09:01:44", "sam", null, "direct", false, "tcp"),
+            new Expected("2025/03/01 18:06:00.000001 from tcp:[2001:DB8:0::9]:40112 accepted tcp:[2001:db8::443]:443 "
+                    + "[in ==> out] email: alice@example.com", "alice@example.com", "2001:db8::9", "2025-03-01T18:06:00.000001",
+                    "alice@example.com", "in", "out", false, "tcp"),
+            new Expected("2025/03/01 18:06:01 from [::ffff:198.51.100.7]:40112 accepted tcp:example.com:443 [in -> out] email: 42",
+                    "42", "198.51.100.7", "2025-03-01T18:06:01", "42", "in", "out", false, "tcp"),
             new Expected("2025/03/01 18:06:02 from udp:198.51.100.23:40113 accepted udp:192.0.2.1:443 email: 9.ana",
-                    "9.ana", "198.51.100.23", "2025-03-01T18:06:02"),
+                    "9.ana", "198.51.100.23", "2025-03-01T18:06:02", "ana", null, null, false, "udp"),
             new Expected("2025/03/01 18:06:03 from 198.51.100.50:1000 accepted tcp:example.com:443 [a >> b] email: 10.crlf\r",
-                    "10.crlf", "198.51.100.50", "2025-03-01T18:06:03"));
+                    "10.crlf", "198.51.100.50", "2025-03-01T18:06:03", "crlf", "a", "b", false, "tcp"));
         List<String> notAccepted = List.of(
             "2025/03/01 18:05:00.000001 from 203.0.113.9:4000 rejected  proxy/vless/encoding: invalid request user id",
             "2025/03/01 18:05:00.120000 DOHL//dns.example got answer: www.example.com -> [192.0.2.10] 3.1ms",
@@ -95,12 +102,16 @@ class AgentRouteTest {
             "2025/03/01 18:05:01 from 127.0.0.1:51000 accepted tcp:127.0.0.1:0 [api -> api]",
             "2025/03/01 18:05:02 from DNS accepted udp:1.1.1.1:53 [dns-out]");
         List<String> malformed = List.of("garbage accepted nonsense");
+        List<String> notAnIp = List.of(
+            "2025/03/01 18:06:04 from xx.xx.xx.xx:1234 accepted tcp:example.com:443 [in -> out] email: 11.redacted",
+            "2025/03/01 18:06:05 from [Masked IPv4]:40112 accepted tcp:example.com:443 [in -> out] email: 12.masked");
         String tooLong = "2025/03/01 18:07:00 from 198.51.100.1:1 accepted tcp:x:443 email: " + "x".repeat(70_000);
 
         try (RunningAgent agent = RunningAgent.start(env())) {
             List<String> skipped = new ArrayList<>(notAccepted);
             skipped.addAll(noEmail);
             skipped.addAll(malformed);
+            skipped.addAll(notAnIp);
             List<String> lines = new ArrayList<>();
             for (int i = 0; i < events.size(); i++) {
                 lines.add(events.get(i).line());
@@ -119,6 +130,7 @@ class AgentRouteTest {
             assertEquals(notAccepted.size(), agent.skipped("not_accepted"));
             assertEquals(noEmail.size(), agent.skipped("no_email"));
             assertEquals(malformed.size(), agent.skipped("malformed"));
+            assertEquals(notAnIp.size(), agent.skipped("not_an_ip"));
             Wait.until("the long line counted", LIMIT, () -> agent.skipped("too_long") == 1);
         }
 
@@ -136,6 +148,12 @@ class AgentRouteTest {
             assertEquals("node-7", event.get("node_id").asText());
             assertEquals("Frankfurt 7", event.get("node_name").asText());
             assertTrue(event.get("processed_at").isNumber());
+            assertEquals(EVENT_FIELDS, fieldNames(event));
+            assertEquals(expected.username(), event.get("username").asText());
+            assertEquals(expected.inbound(), textOrNull(event.get("inbound")), "inbound");
+            assertEquals(expected.outbound(), textOrNull(event.get("outbound")), "outbound");
+            assertEquals(expected.forwarded(), event.get("forwarded").booleanValue());
+            assertEquals(expected.network(), textOrNull(event.get("network")), "network");
         }
     }
 
@@ -265,6 +283,48 @@ class AgentRouteTest {
 
     // ---- helpers ----
 
+    @Test
+    void aMaskedLogGivesNoEventsAndExactlyOneWarningHoweverManyMaskedLinesItHas() throws Exception {
+        String rest = " accepted tcp:www.example.com:443 [in >> out] email: 17.maria";
+        List<String> masked = List.of("203.0.*.*:40112", "203.0.113.*:40112", "[Masked IPv4]:40112",
+                "[Masked IPv6]:40112", "[2001:db8::/64]:40112", "tcp:203.*.*.*:5531");
+        try (RunningAgent agent = RunningAgent.start(env())) {
+            List<String> lines = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                lines.add("2025/03/01 18:04:11.093528 from " + masked.get(i % masked.size()) + rest);
+            }
+            append(lines);
+            append(lines.subList(0, 50)); // a later read with masked lines again
+            append("2025/03/01 18:04:12 from 198.51.100.23:40112" + rest + "\n");
+            awaitEvents(1);
+            Wait.until("every masked line counted", LIMIT, () -> agent.skipped("not_an_ip") == 350);
+            assertEquals(1, agent.timesLogged("Xray masks client addresses"));
+            assertTrue(agent.logged("IP limiting cannot work until log.maskAddress is removed"));
+        }
+        assertEquals(List.of("198.51.100.23"), shipped().stream().map(event -> event.get("client_ip").asText()).toList());
+    }
+
+    @Test
+    void theHeartbeatIsSetSoonAfterTheStartWithNoLinesAndExpires() throws Exception {
+        try (RunningAgent agent = RunningAgent.start(env());
+             redis.clients.jedis.Jedis jedis = redis.client()) {
+            String key = "marzban_ip_limiter:heartbeat:node-7";
+            Wait.until("the heartbeat", LIMIT, () -> jedis.exists(key));
+            JsonNode beat = JSON.readTree(jedis.get(key));
+            assertEquals("node-7", beat.get("node_id").asText());
+            assertEquals("Frankfurt 7", beat.get("node_name").asText());
+            assertEquals(log.toString(), beat.get("file").asText());
+            long ttl = jedis.ttl(key);
+            assertTrue(ttl > 0 && ttl <= 90, "TTL " + ttl);
+
+            append(AccessLines.numbered(1) + "\n");
+            awaitEvents(1);
+            JsonNode afterBatch = JSON.readTree(jedis.get(key));
+            assertEquals(Files.size(log), afterBatch.get("offset").asLong(), "the batch's transaction set it");
+            assertEquals(0, afterBatch.get("lag_bytes").asLong());
+        }
+    }
+
     private void append(List<String> lines) throws IOException {
         append(String.join("\n", lines) + "\n");
     }
@@ -287,6 +347,16 @@ class AgentRouteTest {
 
     private List<String> shippedRawLines() {
         return redis.rawLines(QUEUE);
+    }
+
+    private static List<String> fieldNames(JsonNode event) {
+        List<String> names = new ArrayList<>();
+        event.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    private static String textOrNull(JsonNode value) {
+        return value.isNull() ? null : value.asText();
     }
 
     private static String epochSeconds(String localTime) {

@@ -1,5 +1,8 @@
 package io.marzban.iplimiter;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.Ports;
@@ -89,6 +92,23 @@ class HealthTest {
             }
             awaitHealth(200, body -> body.contains("UP"));
             Wait.until("the event", LIMIT, () -> redis.queue("node_logs_queue").size() == 1);
+        }
+    }
+
+    @Test
+    void saysWhenXrayMasksClientAddressesAndTheMetricDoesToo() throws Exception {
+        Path log = Files.createFile(dir.resolve("access.log"));
+        Map<String, String> env = env();
+        try (RunningAgent agent = RunningAgent.start(env)) {
+            String metrics = health.replace("/health", "/metrics");
+            assertTrue(Http.get(metrics).body().contains("marzban_xray_masks_addresses 0.0"));
+            Files.writeString(log, "2025/03/01 18:04:11 from [Masked IPv4]:40112 accepted tcp:a:443 email: 1.a\n",
+                    StandardOpenOption.APPEND);
+            Wait.until("the gauge", LIMIT, () -> Http.get(metrics).body().contains("marzban_xray_masks_addresses 1.0"));
+            HttpResponse<String> details = Http.get(health + "?exposureLevel=full&data=true");
+            assertEquals(200, details.statusCode(), "shipping itself works");
+            assertTrue(details.body().contains("IP limiting cannot work until log.maskAddress is removed"),
+                    details.body());
         }
     }
 

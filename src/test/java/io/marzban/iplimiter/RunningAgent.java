@@ -92,6 +92,11 @@ final class RunningAgent implements AutoCloseable {
         return running.logged(text);
     }
 
+    /** How many lines the agent logged that contain {@code text}. */
+    long timesLogged(String text) {
+        return running.timesLogged(text);
+    }
+
     /** Graceful stop, as on SIGTERM. */
     @Override
     public void close() throws InterruptedException {

@@ -35,7 +35,10 @@ class SecurityTest {
 
     /** What a node needs on the central Redis, and nothing more (docs/SECURITY.md). */
     static final String NODE_ACL = "reset on >%s ~node_logs_queue ~marzban_ip_limiter:position:node-1:* "
+            + "~marzban_ip_limiter:heartbeat:node-1 "
             + "resetchannels -@all +multi +exec +discard +lpush +llen +get +set +del +ping +client|setname";
+    /** The minimal ACL as documented before the heartbeat existed. */
+    static final String NODE_ACL_BEFORE_HEARTBEAT = NODE_ACL.replace("~marzban_ip_limiter:heartbeat:node-1 ", "");
 
     @TempDir
     static Path certDir;
@@ -146,12 +149,32 @@ class SecurityTest {
             assertEquals(lines, redis.rawLines("node_logs_queue"));
 
             try (Jedis node = redis.client()) {
+                assertTrue(node.exists("marzban_ip_limiter:heartbeat:node-1"));
                 node.auth("node-1", "node-secret");
                 assertThrows(JedisDataException.class, () -> node.get("other_node_data"));
                 assertThrows(JedisDataException.class, () -> node.lrange("node_logs_queue", 0, -1));
                 assertThrows(JedisDataException.class, () -> node.get("marzban_ip_limiter:position:node-2:/x"));
                 assertThrows(JedisDataException.class, () -> node.keys("*"));
             }
+        }
+    }
+
+    @Test
+    void aNodeUserWhoseAclPredatesTheHeartbeatStillShipsEverythingAndIsToldWhatToAdd() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            try (Jedis admin = redis.client()) {
+                admin.aclSetUser("node-1", String.format(NODE_ACL_BEFORE_HEARTBEAT, "node-secret").split(" "));
+            }
+            List<String> lines = AccessLines.numbered(0, 30);
+            try (RunningAgent agent = RunningAgent.start(env("redis://node-1:node-secret@127.0.0.1:" + redis.port()
+                    + "/0"))) {
+                append(lines.subList(0, 10));
+                Wait.until("10 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 10);
+                append(lines.subList(10, 30));
+                Wait.until("30 events", Duration.ofSeconds(30), () -> redis.queue("node_logs_queue").size() == 30);
+                assertEquals(1, agent.timesLogged("Add ~marzban_ip_limiter:heartbeat:node-1 to the node's ACL user"));
+            }
+            assertEquals(lines, redis.rawLines("node_logs_queue"));
         }
     }
 

@@ -27,7 +27,8 @@ public final class ShippingMetrics {
     private ShippingMetrics() {
     }
 
-    public static void register(MeterRegistry registry, CamelContext context, CentralRedis redis, BatchWriter writer) {
+    public static void register(MeterRegistry registry, CamelContext context, CentralRedis redis, BatchWriter writer,
+                                AddressMasking masking) {
         // the JVM's own: Camel's binder discovery needs a Jandex index this agent does not carry
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -46,6 +47,9 @@ public final class ShippingMetrics {
                 .description("failed batch writes").register(registry);
         FunctionCounter.builder("marzban_write_retries", writer, BatchWriter::retries)
                 .description("batch writes retried after a failure").register(registry);
+        Gauge.builder("marzban_xray_masks_addresses", masking, m -> m.maskedLines() > 0 ? 1 : 0)
+                .description("1 once a line showed that Xray masks client addresses (log.maskAddress)")
+                .register(registry);
         Gauge.builder("marzban_redis_up", redis, r -> r.problem() == null ? 1 : 0)
                 .description("1 while the central Redis answers").register(registry);
         Gauge.builder("marzban_read_lag_bytes", context,
@@ -57,7 +61,8 @@ public final class ShippingMetrics {
                 .description("length of the central queue, sampled at most every 5 s").register(registry);
     }
 
-    private static double tailValue(CamelContext context, ToDoubleFunction<TailConsumer> value) {
+    /** {@code value} summed over the context's tail consumers (there is one in the bundled route). */
+    public static double tailValue(CamelContext context, ToDoubleFunction<TailConsumer> value) {
         double total = 0;
         for (Route route : context.getRoutes()) {
             if (route.getConsumer() instanceof TailConsumer tail) {

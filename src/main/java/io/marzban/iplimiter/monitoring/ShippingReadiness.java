@@ -14,18 +14,21 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
 /**
  * Readiness of the agent as an operator means it: events can flow from the log to the central Redis. DOWN, with
  * every reason in the message, while Redis cannot be reached, the log cannot be read, or batches have failed to
- * be written for longer than {@code SHIPPING_STUCK_AFTER}.
+ * be written for longer than {@code SHIPPING_STUCK_AFTER}. A detail {@code client_addresses} tells when Xray masks
+ * the addresses it logs.
  */
 public final class ShippingReadiness extends AbstractHealthCheck {
 
     private final CentralRedis redis;
     private final BatchWriter writer;
+    private final AddressMasking masking;
     private final Duration stuckAfter;
 
-    public ShippingReadiness(CentralRedis redis, BatchWriter writer, Duration stuckAfter) {
+    public ShippingReadiness(CentralRedis redis, BatchWriter writer, AddressMasking masking, Duration stuckAfter) {
         super("marzban", "shipping");
         this.redis = redis;
         this.writer = writer;
+        this.masking = masking;
         this.stuckAfter = stuckAfter;
     }
 
@@ -52,6 +55,11 @@ public final class ShippingReadiness extends AbstractHealthCheck {
             reasons.add("shipping has been stuck for " + failing.toSeconds() + " s: batches cannot be written");
         }
         builder.detail("failing_for_seconds", failing.toSeconds());
+        // shipping works, so still UP; but the limiter cannot use what it ships
+        String maskingProblem = masking.problem();
+        if (maskingProblem != null) {
+            builder.detail("client_addresses", maskingProblem);
+        }
         if (reasons.isEmpty()) {
             builder.up();
         } else {

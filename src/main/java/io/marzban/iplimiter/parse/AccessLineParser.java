@@ -13,7 +13,8 @@ import java.util.function.Predicate;
  *
  * <p>Scanning is hand-written (indexOf/charAt, no regex): every step is one forward or backward
  * pass, so even a multi-megabyte line is read in linear time, and no input makes it throw.
- * Instances can be shared between threads (their one piece of state, the last second read, is replaced whole).
+ * Instances can be shared between threads (their state, the last second and the last detour read, is replaced
+ * whole).
  */
 public final class AccessLineParser {
 
@@ -24,11 +25,15 @@ public final class AccessLineParser {
     /** Xray's own DNS queries are logged with this source instead of an address. */
     private static final String DNS_SOURCE = "DNS";
     private static final int MAX_PORT = 65_535;
+    /** Real detours are a few dozen characters; a longer one (a damaged line) is not worth keeping in memory. */
+    private static final int MAX_KEPT_DETOUR = 256;
 
     private final String nodeId;
     private final String nodeName;
     private final LogTimestamp.Reader timestamps;
     private final Clock clock;
+    /** The detour of the last line that had one; replaced whole, so sharing the parser between threads is safe. */
+    private Detour lastDetour = Detour.NONE;
 
     /**
      * @param nodeId   copied into every event
@@ -83,19 +88,44 @@ public final class AccessLineParser {
         if (sourceEnd - sourceStart == DNS_SOURCE.length() && text.startsWith(DNS_SOURCE, sourceStart)) {
             return SkipReason.NO_EMAIL;
         }
-        String clientIp = clientIp(text, sourceStart, sourceEnd);
-        if (clientIp == null) {
+        // host [hostStart, hostEnd), then ':' and the port up to sourceEnd
+        int hostStart = skipTransport(text, sourceStart);
+        int hostEnd;
+        int portColon;
+        if (hostStart < sourceEnd && text.charAt(hostStart) == '[') {
+            hostStart++;
+            hostEnd = text.indexOf(']', hostStart);
+            portColon = hostEnd + 1;
+        } else {
+            hostEnd = text.indexOf(':', hostStart); // IPv6 is always bracketed: an unbracketed host has no colon
+            portColon = hostEnd;
+        }
+        if (hostEnd <= hostStart || portColon >= sourceEnd || text.charAt(portColon) != ':') {
             return SkipReason.MALFORMED;
         }
-        int emailStart = emailValueStart(text, sourceEnd + 1 + ACCEPTED.length());
-        if (emailStart == text.length()) {
+        int port = port(text, portColon + 1, sourceEnd);
+        if (port < 0) {
+            return SkipReason.MALFORMED;
+        }
+        int destinationStart = sourceEnd + 1 + ACCEPTED.length() + 1;
+        int emailMarker = emailMarker(text, destinationStart - 1);
+        if (emailMarker < 0) {
             return SkipReason.NO_EMAIL;
         }
-        String email = text.substring(emailStart);
+        String email = text.substring(emailValueStart(text, emailMarker));
+        if (email.isEmpty()) {
+            return SkipReason.NO_EMAIL;
+        }
         if (email.indexOf(' ') >= 0 || containsControl(email)) {
             return SkipReason.MALFORMED;
         }
-        return new ConnectionEvent(timestamp.instant(), nodeId, nodeName, email, clientIp, text, processedAt);
+        String clientIp = IpAddressText.canonical(text, hostStart, hostEnd);
+        if (clientIp == null) {
+            return notAnAddress(text.substring(hostStart, hostEnd));
+        }
+        Detour detour = detour(text, destinationStart, emailMarker);
+        return new ConnectionEvent(timestamp.instant(), nodeId, nodeName, email, clientIp, text, processedAt,
+                username(email), detour.inbound(), detour.outbound(), port == 0, network(text, destinationStart));
     }
 
     /**
@@ -154,73 +184,99 @@ public final class AccessLineParser {
     }
 
     /**
-     * The address of the source {@code text[start, end)} without transport prefix, brackets and port;
-     * null if it is not {@code host:port} or {@code [host]:port}.
+     * Why a source host is not an address: a control character or a stray bracket means the line is broken; any
+     * other text (masked, redacted, a host name, a word) is readable, just not an address.
      */
-    private static String clientIp(String text, int start, int end) {
-        int hostStart = skipTransport(text, start);
-        int hostEnd;
-        int portColon;
-        if (hostStart < end && text.charAt(hostStart) == '[') {
-            hostStart++;
-            hostEnd = text.indexOf(']', hostStart);
-            if (hostEnd < 0 || hostEnd >= end) {
-                return null;
-            }
-            portColon = hostEnd + 1;
-        } else {
-            // IPv6 is always bracketed, so an unbracketed host has no colon of its own
-            hostEnd = text.indexOf(':', hostStart);
-            if (hostEnd < 0 || hostEnd >= end) {
-                return null;
-            }
-            portColon = hostEnd;
+    private static SkipReason notAnAddress(String host) {
+        if (containsControl(host) || host.indexOf('[') >= 0 || host.indexOf(']') >= 0) {
+            return SkipReason.MALFORMED;
         }
-        if (hostEnd == hostStart || portColon >= end || text.charAt(portColon) != ':'
-                || !isPort(text, portColon + 1, end)) {
-            return null;
-        }
-        String host = text.substring(hostStart, hostEnd);
-        boolean transportInside = host.startsWith("tcp:") || host.startsWith("udp:"); // only valid before '['
-        return containsControl(host) || host.indexOf('[') >= 0 || host.indexOf(']') >= 0 || transportInside
-                ? null : host;
+        return IpAddressText.isMasked(host) ? SkipReason.MASKED_ADDRESS : SkipReason.NOT_AN_IP;
     }
 
-    private static boolean isPort(String text, int start, int end) {
+    /** The port {@code text[start, end)}, or -1 if it is not one. */
+    private static int port(String text, int start, int end) {
         if (start == end || end - start > 5) {
-            return false;
+            return -1;
         }
         int port = 0;
         for (int i = start; i < end; i++) {
             char c = text.charAt(i);
             if (c < '0' || c > '9') {
-                return false;
+                return -1;
             }
             port = port * 10 + (c - '0');
         }
-        return port <= MAX_PORT;
+        return port <= MAX_PORT ? port : -1;
     }
 
     /**
-     * Index of the email value (past any spaces), or the end of the text if the line has none. The
-     * email is the last field, so the last marker wins even if a detour tag contains the same text.
-     * Current Xray writes {@code " email: x"}, V2Ray 4 and Xray 1.0 {@code " email:x "}; the marker
-     * must start a field, right after a space or the detour's closing bracket.
+     * Index of the email marker, or -1 if the line has none. The email is the last field, so the last marker wins
+     * even if a detour tag contains the same text. Current Xray writes {@code " email: x"}, V2Ray 4 and Xray 1.0
+     * {@code " email:x "}; the marker must start a field, right after a space or the detour's closing bracket.
      */
-    private static int emailValueStart(String text, int from) {
+    private static int emailMarker(String text, int from) {
         int marker = text.lastIndexOf(EMAIL_MARKER);
         while (marker >= from) {
             char before = text.charAt(marker - 1);
             if (before == ' ' || before == ']') {
-                int value = marker + EMAIL_MARKER.length();
-                while (value < text.length() && Character.isWhitespace(text.charAt(value))) {
-                    value++;
-                }
-                return value;
+                return marker;
             }
             marker = text.lastIndexOf(EMAIL_MARKER, marker - 1);
         }
-        return text.length();
+        return -1;
+    }
+
+    /** Index of the email value: past the marker and any spaces (the end of the text if there is no value). */
+    private static int emailValueStart(String text, int marker) {
+        int value = marker + EMAIL_MARKER.length();
+        while (value < text.length() && Character.isWhitespace(text.charAt(value))) {
+            value++;
+        }
+        return value;
+    }
+
+    /** Marzban names a user's email {@code <id>.<username>}; any other email is the username itself. */
+    private static String username(String email) {
+        int digits = 0;
+        while (digits < email.length() && email.charAt(digits) >= '0' && email.charAt(digits) <= '9') {
+            digits++;
+        }
+        boolean marzbanPrefix = digits > 0 && digits < email.length() - 1 && email.charAt(digits) == '.';
+        return marzbanPrefix ? email.substring(digits + 1) : email;
+    }
+
+    /** {@code tcp} or {@code udp}, from the destination's prefix; null when the line does not say. */
+    private static String network(String text, int destinationStart) {
+        if (text.startsWith("tcp:", destinationStart)) {
+            return "tcp";
+        }
+        return text.startsWith("udp:", destinationStart) ? "udp" : null;
+    }
+
+    /**
+     * The {@code [<detour>]} between the destination and the email marker, if there is one. The last one read is
+     * kept: a node's lines repeat a handful of detours, so most lines allocate nothing for it.
+     */
+    private Detour detour(String text, int destinationStart, int emailMarker) {
+        int open = text.indexOf(' ', destinationStart) + 1;
+        int close = emailMarker - 1;
+        while (close > open && text.charAt(close) == ' ') {
+            close--;
+        }
+        if (open <= 0 || open >= close || text.charAt(open) != '[' || text.charAt(close) != ']') {
+            return Detour.NONE;
+        }
+        Detour last = lastDetour;
+        int length = close - open - 1;
+        if (last.text().length() == length && text.regionMatches(open + 1, last.text(), 0, length)) {
+            return last;
+        }
+        Detour read = Detour.of(text.substring(open + 1, close));
+        if (length <= MAX_KEPT_DETOUR) {
+            lastDetour = read;
+        }
+        return read;
     }
 
     /** Control characters (tab, NUL, ...) in an address or email mean the line is corrupt. */

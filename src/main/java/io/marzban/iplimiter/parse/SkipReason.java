@@ -9,9 +9,24 @@ public enum SkipReason implements ParsedLine {
     /** An accepted connection that names no user (untagged users, API traffic, Xray's own DNS queries). */
     NO_EMAIL,
     /** Looks like an accepted connection, but its timestamp, source or email cannot be read. */
-    MALFORMED;
+    MALFORMED,
+    /** A user's connection whose source is no IP address: redacted, a host name, a word. */
+    NOT_AN_IP,
+    /**
+     * A source that Xray's {@code log.maskAddress} replaced ({@code 203.0.*.*}, {@code [Masked IPv4]}). Counted as
+     * {@code not_an_ip} too; kept apart so that the agent can say loudly that Xray masks addresses.
+     */
+    MASKED_ADDRESS("not_an_ip");
 
-    private final String tag = name().toLowerCase(Locale.ROOT);
+    private final String tag;
+
+    SkipReason() {
+        this.tag = name().toLowerCase(Locale.ROOT);
+    }
+
+    SkipReason(String tag) {
+        this.tag = tag;
+    }
 
     @Override
     public String toString() {

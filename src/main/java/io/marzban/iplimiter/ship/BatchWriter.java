@@ -14,10 +14,12 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.Transaction;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * Writes a batch as {@code MULTI; LPUSH queue e1..eN; GET position; SET position; EXEC}: the events and the read
- * position move together or not at all. A failure throws, and Camel's redelivery calls {@link #write} again.
+ * Writes a batch as {@code MULTI; LPUSH queue e1..eN; GET position; SET position; SET heartbeat EX 90; EXEC}: the
+ * events and the read position move together or not at all. A failure throws, and Camel's redelivery calls
+ * {@link #write} again. While no batch is written, {@link #beatWhileIdle} keeps the node's heartbeat alive.
  */
 public final class BatchWriter {
 
@@ -26,10 +28,13 @@ public final class BatchWriter {
 
     private final CentralRedis redis;
     private final RedisPositionStore positions;
+    private final Heartbeat heartbeat;
     private final byte[] queueKey;
     private final long nanosPerEvent;
     /** When the rate limit lets the next batch go (System.nanoTime). */
     private long nextBatchNanos = System.nanoTime();
+    /** False once Redis refused the heartbeat key (an ACL without it); the batches then go without it. */
+    private volatile boolean sendHeartbeat = true;
     /** Set while an EXEC may have been applied without us seeing its reply (the connection broke). */
     private boolean outcomeUnknown;
     /** The position this writer committed last; null until its first batch. */
@@ -46,9 +51,11 @@ public final class BatchWriter {
     private volatile long queueLengthSampledNanos;
 
     /** @param maxEventsPerSecond at most this many events a second to the centre; 0 for no limit */
-    public BatchWriter(CentralRedis redis, RedisPositionStore positions, String queueKey, long maxEventsPerSecond) {
+    public BatchWriter(CentralRedis redis, RedisPositionStore positions, Heartbeat heartbeat, String queueKey,
+                       long maxEventsPerSecond) {
         this.redis = redis;
         this.positions = positions;
+        this.heartbeat = heartbeat;
         this.queueKey = queueKey.getBytes(StandardCharsets.UTF_8);
         this.nanosPerEvent = maxEventsPerSecond == 0 ? 0 : TimeUnit.SECONDS.toNanos(1) / maxEventsPerSecond;
     }
@@ -78,6 +85,18 @@ public final class BatchWriter {
             }
             throw e;
         }
+    }
+
+    /**
+     * Sets the heartbeat with the last committed position, unless the connection is busy (a batch being written
+     * carries its own) or Redis cannot be reached (the batches' retries say so): never blocks, never throws.
+     */
+    public void beatWhileIdle() {
+        FilePosition committed = lastCommitted;
+        if (!sendHeartbeat) {
+            return;
+        }
+        redis.tryCall(jedis -> jedis.set(heartbeat.key(), heartbeat.value(committed), Heartbeat.expiry()));
     }
 
     /** Waits, on this (the only writing) thread, until the rate limit lets {@code events} more go. */
@@ -152,31 +171,68 @@ public final class BatchWriter {
                 return null;
             }
             outcomeUnknown = true;
-            String positionKey = positions.key(position.path());
-            Transaction transaction = jedis.multi();
-            Response<Long> pushed = transaction.lpush(queueKey, batch.events());
-            Response<String> previous = transaction.get(positionKey);
-            transaction.set(positionKey, positions.encode(position));
-            List<Object> replies = transaction.exec();
-            outcomeUnknown = false;
-            if (replies.get(0) instanceof Exception failure) {
-                // LPUSH failed inside EXEC (e.g. the queue key holds another type) while SET went through:
-                // put the old position back so these events are written again once the problem is fixed
-                restore(jedis, positionKey, previous.get());
-                throw new IllegalStateException("LPUSH to " + new String(queueKey, StandardCharsets.UTF_8)
-                        + " failed: " + failure.getMessage());
+            try {
+                commit(jedis, batch);
+            } catch (JedisDataException e) {
+                outcomeUnknown = false; // refused before EXEC ran anything (EXECABORT)
+                if (!sendHeartbeat || !heartbeatRefused(jedis, position)) {
+                    throw e;
+                }
+                outcomeUnknown = true;
+                commit(jedis, batch);
             }
-            if (previous.get() == null && lastCommitted != null) {
-                LOG.warn("The central Redis had lost the position of {} (restarted without its data?); events written "
-                        + "before may be gone from the queue too. Carrying on from offset {}, not replaying the file",
-                        position.path(), position.offset());
-            }
-            lastCommitted = position;
-            sampleQueueLength(pushed.get());
-            LOG.debug("Wrote {} events; {} now at offset {} (queue length {})",
-                    batch.size(), position.path(), position.offset(), pushed.get());
             return null;
         });
+    }
+
+    private void commit(Jedis jedis, EventBatch batch) {
+        FilePosition position = batch.position();
+        String positionKey = positions.key(position.path());
+        Transaction transaction = jedis.multi();
+        Response<Long> pushed = transaction.lpush(queueKey, batch.events());
+        Response<String> previous = transaction.get(positionKey);
+        transaction.set(positionKey, positions.encode(position));
+        if (sendHeartbeat) {
+            transaction.set(heartbeat.key(), heartbeat.value(position), Heartbeat.expiry());
+        }
+        List<Object> replies = transaction.exec();
+        outcomeUnknown = false;
+        if (replies.get(0) instanceof Exception failure) {
+            // LPUSH failed inside EXEC (e.g. the queue key holds another type) while SET went through:
+            // put the old position back so these events are written again once the problem is fixed
+            restore(jedis, positionKey, previous.get());
+            throw new IllegalStateException("LPUSH to " + new String(queueKey, StandardCharsets.UTF_8)
+                    + " failed: " + failure.getMessage());
+        }
+        if (previous.get() == null && lastCommitted != null) {
+            LOG.warn("The central Redis had lost the position of {} (restarted without its data?); events written "
+                    + "before may be gone from the queue too. Carrying on from offset {}, not replaying the file",
+                    position.path(), position.offset());
+        }
+        lastCommitted = position;
+        sampleQueueLength(pushed.get());
+        LOG.debug("Wrote {} events; {} now at offset {} (queue length {})",
+                batch.size(), position.path(), position.offset(), pushed.get());
+    }
+
+    /**
+     * True if Redis refuses the heartbeat key to this user (an ACL from before the heartbeat existed): then the
+     * batches go on without it, rather than every batch failing, and the operator is told what to add.
+     */
+    private boolean heartbeatRefused(Jedis jedis, FilePosition position) {
+        try {
+            jedis.set(heartbeat.key(), heartbeat.value(position), Heartbeat.expiry());
+            return false;
+        } catch (JedisDataException e) {
+            if (!String.valueOf(e.getMessage()).startsWith("NOPERM")) {
+                return false;
+            }
+            sendHeartbeat = false;
+            LOG.warn("The central Redis refuses this node's heartbeat key {} ({}); batches are written without it. "
+                    + "Add ~{} to the node's ACL user (docs/CONFIGURATION.md)", heartbeat.key(), e.getMessage(),
+                    heartbeat.key());
+            return true;
+        }
     }
 
     private boolean alreadyCommitted(Jedis jedis, FilePosition position) {

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Writes each event as one JSON object, straight to UTF-8 bytes (the list element's format is in
@@ -15,11 +16,12 @@ import java.util.List;
  * the last microsecond digit and may print in exponent notation.
  *
  * <p>What repeats from event to event is written once and copied after: the node's fields (the same for every
- * event), the {@code processed_at} of a group (one reading per group), and the digits of the last whole second.
+ * event), the {@code processed_at} of a group (one reading per group), the digits of the last whole second, the
+ * last inbound and outbound tags, and the closing fields.
  */
 public final class EventJson {
 
-    private static final byte[] HEX = ascii("0123456789abcdef");
+    private static final byte[] HEX = ascii("0123456789ABCDEF"); // upper case, as Jackson writes them
     private static final byte[] TIMESTAMP = ascii("{\"timestamp\":");
     private static final byte[] NODE_ID = ascii(",\"node_id\":");
     private static final byte[] NODE_NAME = ascii(",\"node_name\":");
@@ -27,7 +29,12 @@ public final class EventJson {
     private static final byte[] CLIENT_IP = ascii(",\"client_ip\":");
     private static final byte[] RAW_LINE = ascii(",\"raw_line\":");
     private static final byte[] PROCESSED_AT = ascii(",\"processed_at\":");
-    private static final byte[] END = ascii("}");
+    private static final byte[] USERNAME = ascii(",\"username\":");
+    private static final byte[] INBOUND = ascii(",\"inbound\":");
+    private static final byte[] OUTBOUND = ascii(",\"outbound\":");
+    private static final byte[] NULL = ascii("null");
+    /** The object's last two fields, for each value of forwarded (false, true) and network (tcp, udp, null). */
+    private static final byte[][][] ENDINGS = {endings(false), endings(true)};
     private static final int MICROS_DIGITS = 6;
 
     /** The node's two fields and the email's name, as JSON; replaced whole when the node changes (never, in the agent). */
@@ -63,6 +70,9 @@ public final class EventJson {
         out.raw(RAW_LINE);
         out.string(event.rawLine());
         out.processedAt(event.processedAt());
+        out.string(event.username());
+        out.detour(event.inbound(), event.outbound());
+        out.raw(ENDINGS[event.forwarded() ? 1 : 0][networkIndex(event.network())]);
         return out.toByteArray();
     }
 
@@ -81,6 +91,18 @@ public final class EventJson {
         return fields.json;
     }
 
+    private static int networkIndex(String network) {
+        if ("tcp".equals(network)) {
+            return 0;
+        }
+        return "udp".equals(network) ? 1 : 2;
+    }
+
+    private static byte[][] endings(boolean forwarded) {
+        String start = ",\"forwarded\":" + forwarded + ",\"network\":";
+        return new byte[][] {ascii(start + "\"tcp\"}"), ascii(start + "\"udp\"}"), ascii(start + "null}")};
+    }
+
     private static byte[] ascii(String text) {
         return text.getBytes(StandardCharsets.US_ASCII);
     }
@@ -92,9 +114,13 @@ public final class EventJson {
         /** The last whole second written by {@link #epochSeconds}, and its digits. */
         private long second = Long.MIN_VALUE;
         private byte[] secondDigits;
-        /** The last {@code processed_at} written, and the JSON from its field name to the object's end. */
+        /** The last {@code processed_at} written, and the JSON from its field name to the username's value. */
         private Instant processedAt;
-        private byte[] processedAtToEnd;
+        private byte[] processedAtToUsername;
+        /** The last inbound and outbound tags written, and their two fields as JSON. */
+        private String inbound;
+        private String outbound;
+        private byte[] detourFields;
 
         void reset() {
             length = 0;
@@ -139,12 +165,35 @@ public final class EventJson {
                 int start = length;
                 raw(PROCESSED_AT);
                 epochSeconds(time);
-                raw(END);
+                raw(USERNAME);
                 processedAt = time;
-                processedAtToEnd = Arrays.copyOfRange(bytes, start, length);
+                processedAtToUsername = Arrays.copyOfRange(bytes, start, length);
                 length = start;
             }
-            raw(processedAtToEnd);
+            raw(processedAtToUsername);
+        }
+
+        void detour(String inboundTag, String outboundTag) {
+            if (detourFields == null || !Objects.equals(inboundTag, inbound) || !Objects.equals(outboundTag, outbound)) {
+                int start = length;
+                raw(INBOUND);
+                stringOrNull(inboundTag);
+                raw(OUTBOUND);
+                stringOrNull(outboundTag);
+                inbound = inboundTag;
+                outbound = outboundTag;
+                detourFields = Arrays.copyOfRange(bytes, start, length);
+                length = start;
+            }
+            raw(detourFields);
+        }
+
+        private void stringOrNull(String text) {
+            if (text == null) {
+                raw(NULL);
+            } else {
+                string(text);
+            }
         }
 
         /** A non-negative number in decimal, left-padded with zeros to {@code width} digits. */

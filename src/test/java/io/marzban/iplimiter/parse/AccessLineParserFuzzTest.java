@@ -22,7 +22,9 @@ class AccessLineParserFuzzTest {
         "", "2025/03/01 24:00:00.1234567891"};
     private static final String[] SOURCES = {"198.51.100.23:40112", "[2001:db8:41::9]:40112", "tcp:203.0.113.80:5531",
         "udp:198.51.100.23:0", "tcp:[2001:db8::9]:40112", "203.0.*.*:40112", "[Masked IPv4]:40112", "DNS",
-        "127.0.0.1:0", "[::1", "host:99999", ":", "[]:1", "a:b:c:1", ""};
+        "127.0.0.1:0", "[::1", "host:99999", ":", "[]:1", "a:b:c:1", "", "[2001:DB8:0::9%eth0]:1",
+        "[::ffff:198.51.100.7]:2", "xx.xx.xx.xx:1234", "[2001:db8::/64]:40112", "[Masked IPv6]:1", "1.2.3.04:5",
+        "[fe80::1%]:1", "[1:2:3:4:5:6:7:8]:9", "[2001:db8::1]:443", "203.0.113.7:1", "tcp:192.0.2.1:53"};
     private static final String[] MIDDLES = {" accepted ", " rejected  ", " got answer: ", " accepted", " ACCEPTED ",
         "  accepted  ", " accepted email: "};
     private static final String[] DESTINATIONS = {"tcp:www.example.com:443", "udp:192.0.2.53:53",
@@ -55,6 +57,11 @@ class AccessLineParserFuzzTest {
     }
 
     private static void assertWellFormed(ConnectionEvent event, String line) {
+        String ip = event.clientIp();
+        assertTrue(ip.equals(IpAddressText.canonical(ip, 0, ip.length())), "a canonical address: " + line);
+        assertTrue(ip.chars().allMatch(c -> c == '.' || c == ':' || Character.digit(c, 16) >= 0 && c < 128), line);
+        assertFalse(event.username().isEmpty(), line);
+        assertTrue(event.email().endsWith(event.username()), line);
         assertFalse(event.email().isEmpty(), line);
         assertFalse(event.email().contains(" "), line);
         assertFalse(event.clientIp().isEmpty(), line);

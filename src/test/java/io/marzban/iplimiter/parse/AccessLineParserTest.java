@@ -41,7 +41,8 @@ class AccessLineParserTest {
                 + "[VLESS TCP REALITY >> DIRECT] email: 17.maria";
         ConnectionEvent event = event(line);
         assertEquals(new ConnectionEvent(Instant.parse("2025-03-01T18:04:11.093528Z"), "node-1", "Frankfurt 1",
-                "17.maria", "198.51.100.23", line, Instant.parse("2025-03-01T18:10:00.123456Z")), event);
+                "17.maria", "198.51.100.23", line, Instant.parse("2025-03-01T18:10:00.123456Z"), "maria",
+                "VLESS TCP REALITY", "DIRECT", false, "tcp"), event);
     }
 
     @Test
@@ -111,9 +112,10 @@ class AccessLineParserTest {
             "192.0.2.77:0                | 192.0.2.77",
             "127.0.0.1:0                 | 127.0.0.1",
             "127.0.0.1:65535             | 127.0.0.1",
-            "203.0.*.*:40112             | 203.0.*.*",
-            "[Masked IPv4]:40112         | Masked IPv4",
-            "tcp:[Masked IPv6]:40112     | Masked IPv6",
+            "[::ffff:198.51.100.7]:40112 | 198.51.100.7",
+            "[2001:DB8:41:0:0:0:0:9]:1   | 2001:db8:41::9",
+            "[fe80::1%eth0]:40112        | fe80::1",
+            "tcp:[::1]:40112             | ::1",
     })
     void sourceForms(String source, String clientIp) {
         assertEvent("2025/03/01 18:04:11.093528 from " + source + " accepted tcp:www.example.com:443 [in >> out] email: 17.maria",
@@ -148,10 +150,77 @@ class AccessLineParserTest {
             "2025/03/01 18:04:11 from DNS:x accepted tcp:example.com:443 email: 17.maria",
             "2025/03/01 18:04:11 from [[]:1 accepted tcp:example.com:443 email: 17.maria", // found by the fuzz test
             "2025/03/01 18:04:11 from a]b:1 accepted tcp:example.com:443 email: 17.maria",
-            "2025/03/01 18:04:11 [tcp:2001:db8::9]:40112 accepted tcp:example.com:443 email: 17.maria", // fuzz too
+            "2025/03/01 18:04:11 from 198.51.\t.23:1 accepted tcp:example.com:443 email: 17.maria",
     })
     void unreadableSourceIsMalformed(String line) {
         assertEquals(SkipReason.MALFORMED, parser.parse(line));
+    }
+
+    // --- sources that are no address ---
+
+    @ParameterizedTest
+    @ValueSource(strings = {"203.0.*.*:40112", "203.0.113.*:40112", "203.*.*.*:1", "[Masked IPv4]:40112",
+        "[Masked IPv6]:40112", "tcp:[Masked IPv6]:40112", "[2001:db8::/64]:40112", "udp:203.0.*.*:0"})
+    void everyFormOfXraysMaskAddressIsNotAnIpAndTellsItIsMasked(String source) {
+        assertEquals(SkipReason.MASKED_ADDRESS, parser.parse("2025/03/01 18:04:11.093528 from " + source
+                + " accepted tcp:www.example.com:443 [in >> out] email: 17.maria"));
+        assertEquals("not_an_ip", SkipReason.MASKED_ADDRESS.toString(), "counted under the same reason");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"xx.xx.xx.xx:1234", "redacted:1234", "IP:40112", "client.example.com:443",
+        "localhost:1", "[tcp:2001:db8::9]:40112", "[2001:db8::g]:1", "1.2.3:4", "1.2.3.4.5:6", "256.1.1.1:1",
+        "01.2.3.4:5", "[::1%]:5", "[2001:db8::1::2]:1", "[12345::]:1", "0x7f.0.0.1:1", "١.٢.٣.٤:1"})
+    void aSourceThatIsNoAddressIsNotAnIp(String source) {
+        assertEquals(SkipReason.NOT_AN_IP, parser.parse("2025/03/01 18:04:11 from " + source
+                + " accepted tcp:www.example.com:443 [in >> out] email: 17.maria"), source);
+    }
+
+    // --- the fields a limiter needs ---
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', nullValues = "null", value = {
+        // the format note's examples
+        "2025/03/01 18:04:11.093528 from 198.51.100.23:40112 accepted tcp:www.example.com:443 [VLESS TCP REALITY >> DIRECT] email: 17.maria | maria | VLESS TCP REALITY | DIRECT | false | tcp",
+        "2025/03/01 18:04:11.204117 from tcp:203.0.113.80:5531 accepted udp:192.0.2.53:53 [VLESS TCP REALITY -> BLOCK] email: 3.ivan.petrov | ivan.petrov | VLESS TCP REALITY | BLOCK | false | udp",
+        "2024/10/02 07:15:00 from [2001:db8:41::9]:40112 accepted tcp:api.example.org:443 [vmess-ws >> direct] email: 5.olga | olga | vmess-ws | direct | false | tcp",
+        "2024/10/02 07:15:02 from 192.0.2.77:0 accepted tcp:198.51.100.9:443 [vless-grpc >> IPv4] email: 8.kim | kim | vless-grpc | IPv4 | true | tcp",
+        "2023/06/11 22:40:19 203.0.113.5:61200 accepted tcp:cdn.example.net:443 [TROJAN -> direct] email: 12.lee | lee | TROJAN | direct | false | tcp",
+        "2022/02/08 09:01:44 198.51.100.4:3321 accepted tcp:example.com:80 [direct] email:4.sam  | sam | null | direct | false | tcp",
+        // the other separator, no detour, an empty tag, the old email form right after the bracket
+        "2025/03/01 18:04:11 from 1.2.3.4:5 accepted tcp:a:1 [in ==> forced out] email: 7.x | x | in | forced out | false | tcp",
+        "2025/03/01 18:04:11 from 1.2.3.4:5 accepted udp:a:1 email: 7.x | x | null | null | false | udp",
+        "2025/03/01 18:04:11 from 1.2.3.4:0 accepted tcp:a:1 [ >> out] email: 7.x | x | null | out | true | tcp",
+        "2025/03/01 18:04:11 from 1.2.3.4:5 accepted tcp:a:1 [in >> out]email:7.x | x | in | out | false | tcp",
+        "2025/03/01 18:04:11 from 1.2.3.4:5 accepted tcp:a:1 [email: x -> y] email: 7.x | x | email: x | y | false | tcp",
+        // a destination without a network prefix
+        "2025/03/01 18:04:11 from 1.2.3.4:5 accepted //a:1 [in -> out] email: 7.x | x | in | out | false | null",
+    })
+    void fieldsForTheLimiter(String line, String username, String inbound, String outbound, boolean forwarded,
+                             String network) {
+        ConnectionEvent event = event(line);
+        assertEquals(username, event.username(), "username");
+        assertEquals(inbound, event.inbound(), "inbound");
+        assertEquals(outbound, event.outbound(), "outbound");
+        assertEquals(forwarded, event.forwarded(), "forwarded");
+        assertEquals(network, event.network(), "network");
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {"17.maria | maria", "3.ivan.petrov | ivan.petrov",
+        "alice@example.com | alice@example.com", "42 | 42", "17. | 17.", ".x | .x", "a1.b | a1.b", "0.z | z"})
+    void usernameIsTheEmailWithoutMarzbansIdPrefix(String email, String username) {
+        assertEquals(username, event("2025/03/01 18:04:11 1.2.3.4:5 accepted tcp:a:1 email: " + email).username());
+    }
+
+    @Test
+    void linesThatShareADetourShareItsTags() {
+        String rest = " from 1.2.3.4:5 accepted tcp:a:1 [VLESS TCP REALITY >> DIRECT] email: 7.x";
+        ConnectionEvent first = event("2025/03/01 18:04:11" + rest);
+        ConnectionEvent second = event("2025/03/01 18:04:12" + rest);
+        assertTrue(first.inbound() == second.inbound() && first.outbound() == second.outbound(), "no new strings");
+        assertEquals("DIRECT", event("2025/03/01 18:04:13 from 1.2.3.4:5 accepted tcp:a:1 [DIRECT] email: 7.x").outbound());
+        assertEquals("VLESS TCP REALITY", event("2025/03/01 18:04:14" + rest).inbound());
     }
 
     // --- email field ---
@@ -358,6 +427,7 @@ class AccessLineParserTest {
         assertEquals("not_accepted", SkipReason.NOT_ACCEPTED.toString());
         assertEquals("no_email", SkipReason.NO_EMAIL.toString());
         assertEquals("malformed", SkipReason.MALFORMED.toString());
+        assertEquals("not_an_ip", SkipReason.NOT_AN_IP.toString());
     }
 
     @Test

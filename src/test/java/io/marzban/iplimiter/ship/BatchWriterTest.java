@@ -12,7 +12,14 @@ import io.marzban.iplimiter.position.RedisPositionStore;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.ReplyDroppingProxy;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.Arrays;
 import java.nio.file.Path;
 import java.util.List;
@@ -27,6 +34,8 @@ import redis.clients.jedis.Jedis;
 class BatchWriterTest {
 
     private static final String QUEUE = "node_logs_queue";
+    private static final String HEARTBEAT = "marzban_ip_limiter:heartbeat:node-1";
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static final FileIdentity FILE = new FileIdentity(1, 2, 10, "00112233445566778899aabbccddeeff");
 
     @TempDir
@@ -43,7 +52,7 @@ class BatchWriterTest {
         central = new CentralRedis(new RedisEndpoint("127.0.0.1", redis.port(), false, null, null, 0), null, "test",
                 300);
         positions = new RedisPositionStore(central, "node-1");
-        writer = new BatchWriter(central, positions, QUEUE, 0);
+        writer = new BatchWriter(central, positions, heartbeat(), QUEUE, 0);
     }
 
     @AfterEach
@@ -69,7 +78,7 @@ class BatchWriterTest {
         try (ReplyDroppingProxy network = new ReplyDroppingProxy(redis.port());
              CentralRedis throughNetwork = new CentralRedis(
                      new RedisEndpoint("127.0.0.1", network.port(), false, null, null, 0), null, "test", 300)) {
-            BatchWriter remoteWriter = new BatchWriter(throughNetwork, positions, QUEUE, 0);
+            BatchWriter remoteWriter = new BatchWriter(throughNetwork, positions, heartbeat(), QUEUE, 0);
             remoteWriter.write(batch(50, "e0"));
 
             network.dropRepliesFromNextExec();
@@ -114,6 +123,65 @@ class BatchWriterTest {
         try (Jedis jedis = redis.client()) {
             assertNull(jedis.get(positions.key("/var/log/access.log")));
         }
+    }
+
+    @Test
+    void everyBatchSetsTheHeartbeatInItsTransaction() throws Exception {
+        writer.write(batch(100, "e1", "e2"));
+
+        try (Jedis jedis = redis.client()) {
+            String value = jedis.get(HEARTBEAT);
+            JsonNode beat = JSON.readTree(value);
+            assertEquals(List.of("node_id", "node_name", "version", "file", "offset", "lag_bytes", "time"),
+                    iterable(beat.fieldNames()));
+            assertEquals("node-1", beat.get("node_id").asText());
+            assertEquals("Frankfurt 1", beat.get("node_name").asText());
+            assertEquals("/var/log/access.log", beat.get("file").asText());
+            assertEquals(100, beat.get("offset").asLong());
+            assertEquals(0, beat.get("lag_bytes").asLong());
+            assertTrue(value.contains("\"time\":1740852600.500000"), value);
+            assertTrue(beat.get("version").isTextual());
+            long ttl = jedis.ttl(HEARTBEAT);
+            assertTrue(ttl > 0 && ttl <= 90, "TTL " + ttl);
+        }
+    }
+
+    @Test
+    void aHeartbeatWhileIdleCarriesTheLastCommittedPositionOrNoneYet() throws Exception {
+        writer.beatWhileIdle();
+        try (Jedis jedis = redis.client()) {
+            JsonNode beat = JSON.readTree(jedis.get(HEARTBEAT));
+            assertEquals("/var/log/access.log", beat.get("file").asText(), "the configured log before any batch");
+            assertTrue(beat.get("offset").isNull());
+            assertTrue(jedis.ttl(HEARTBEAT) > 0);
+
+            writer.write(batch(300, "e1"));
+            jedis.del(HEARTBEAT);
+            writer.beatWhileIdle();
+            assertEquals(300, JSON.readTree(jedis.get(HEARTBEAT)).get("offset").asLong());
+        }
+    }
+
+    @Test
+    void aHeartbeatWhileRedisIsDownIsSkippedQuietly() throws Exception {
+        redis.stop();
+        writer.beatWhileIdle(); // neither throws nor waits for Redis
+        redis.start();
+        writer.beatWhileIdle();
+        try (Jedis jedis = redis.client()) {
+            assertTrue(jedis.exists(HEARTBEAT));
+        }
+    }
+
+    private static Heartbeat heartbeat() {
+        return new Heartbeat("node-1", "Frankfurt 1", "/var/log/access.log",
+                Clock.fixed(Instant.parse("2025-03-01T18:10:00.5Z"), ZoneOffset.UTC));
+    }
+
+    private static List<String> iterable(Iterator<String> names) {
+        List<String> list = new ArrayList<>();
+        names.forEachRemaining(list::add);
+        return list;
     }
 
     private static EventBatch batch(long endOffset, String... events) {

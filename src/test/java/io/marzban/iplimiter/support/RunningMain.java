@@ -39,8 +39,13 @@ public final class RunningMain implements AutoCloseable {
 
     /** True if a line containing {@code text} was logged since the start (at INFO or above, as configured for tests). */
     public boolean logged(String text) {
+        return timesLogged(text) > 0;
+    }
+
+    /** How many lines logged since the start contain {@code text}. */
+    public long timesLogged(String text) {
         synchronized (logs.list) {
-            return logs.list.stream().anyMatch(event -> event.getFormattedMessage().contains(text));
+            return logs.list.stream().filter(event -> event.getFormattedMessage().contains(text)).count();
         }
     }
 

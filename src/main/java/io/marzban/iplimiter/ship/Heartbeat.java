@@ -1,0 +1,77 @@
+package io.marzban.iplimiter.ship;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.position.FilePosition;
+import java.math.BigDecimal;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.ToLongFunction;
+import redis.clients.jedis.params.SetParams;
+
+/**
+ * The node's sign of life in the central Redis, so that the centre can tell "no users" from "node down":
+ * {@code marzban_ip_limiter:heartbeat:<NODE_ID>} holding {@code {node_id, node_name, version, file, offset,
+ * lag_bytes, time}} for {@value #TTL_SECONDS} s. Set with every batch (in its transaction) and every 30 s while idle.
+ */
+public final class Heartbeat {
+
+    static final int TTL_SECONDS = 90;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String VERSION = versionOfThisJar();
+
+    private final String key;
+    private final String nodeId;
+    private final String nodeName;
+    private final String accessLogPath;
+    private final Clock clock;
+    /** Bytes of the log after a position; measured by the tailer, which exists only once the route does. */
+    private volatile ToLongFunction<FilePosition> lagAfter = position -> 0;
+
+    public Heartbeat(String nodeId, String nodeName, String accessLogPath, Clock clock) {
+        this.key = "marzban_ip_limiter:heartbeat:" + nodeId;
+        this.nodeId = nodeId;
+        this.nodeName = nodeName;
+        this.accessLogPath = accessLogPath;
+        this.clock = clock;
+    }
+
+    public void measureLagWith(ToLongFunction<FilePosition> bytesAfter) {
+        this.lagAfter = bytesAfter;
+    }
+
+    String key() {
+        return key;
+    }
+
+    static SetParams expiry() {
+        return SetParams.setParams().ex(TTL_SECONDS);
+    }
+
+    /** The heartbeat's value once {@code committed} is shipped (null before the first batch of this run). */
+    String value(FilePosition committed) {
+        Map<String, Object> value = new LinkedHashMap<>();
+        value.put("node_id", nodeId);
+        value.put("node_name", nodeName);
+        value.put("version", VERSION);
+        value.put("file", committed == null ? accessLogPath : committed.path());
+        value.put("offset", committed == null ? null : committed.offset());
+        value.put("lag_bytes", lagAfter.applyAsLong(committed));
+        Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
+        value.put("time", BigDecimal.valueOf(now.getEpochSecond()).add(BigDecimal.valueOf(now.getNano(), 9))
+                .setScale(6));
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a heartbeat is plain data and always serializes", e);
+        }
+    }
+
+    private static String versionOfThisJar() {
+        String version = Heartbeat.class.getPackage().getImplementationVersion();
+        return version == null ? "development" : version; // no manifest when run from classes (tests, an IDE)
+    }
+}
