@@ -58,7 +58,8 @@ public final class Limiter {
         MarzbanApi marzban = new MarzbanApi(settings.marzbanUrl(), settings.marzbanUsername(),
                 settings.marzbanPassword(), meters);
         Lease lease = new Lease(redis, instance, LEASE_MILLIS);
-        Notifications notifications = new Notifications(settings.webhookUrl(), settings.webhookSecret(), meters);
+        Notifications notifications = new Notifications(settings.webhookUrl(), settings.webhookSecret(),
+                settings.telegramEndpoint(), meters);
         Enforcement enforcement = new Enforcement(redis, marzban, lease, settings.action(),
                 settings.disableForMillis(), clock, notifications, meters);
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
@@ -105,6 +106,7 @@ public final class Limiter {
 
             @Override
             public void afterStart(BaseMainSupport started) {
+                notifications.connect(started.getCamelContext());
                 inspection.addTo(started.getCamelContext().hasService(ManagementHttpServer.class).getRouter());
             }
 

@@ -41,6 +41,9 @@ public record LimiterSettings(
         boolean countForwarded,
         URI webhookUrl,
         String webhookSecret,
+        String telegramBotToken,
+        String telegramChatId,
+        URI telegramApiUrl,
         String managementHost,
         int managementPort,
         Path managementAuthFile,
@@ -75,6 +78,10 @@ public record LimiterSettings(
                 Boolean.parseBoolean(read.oneOf("COUNT_FORWARDED", "false", Set.of("true", "false"))),
                 webhookUrl(read.optional("WEBHOOK_URL")),
                 webhookSecret(read),
+                telegramBotToken(read),
+                read.optional("TELEGRAM_CHAT_ID"),
+                httpUrl("TELEGRAM_API_URL", read.text("TELEGRAM_API_URL", "https://api.telegram.org"),
+                        "https://api.telegram.org"),
                 read.text("MANAGEMENT_HOST", "127.0.0.1"),
                 (int) read.whole("MANAGEMENT_PORT", 9877, 1, 65_535),
                 read.file("MANAGEMENT_AUTH_FILE"),
@@ -103,6 +110,21 @@ public record LimiterSettings(
     private static String webhookSecret(SettingsReader read) {
         Path file = read.file("WEBHOOK_SECRET_FILE");
         return file == null ? null : read.secret("WEBHOOK_SECRET_FILE", file);
+    }
+
+    private static String telegramBotToken(SettingsReader read) {
+        Path file = read.file("TELEGRAM_BOT_TOKEN_FILE");
+        if ((file == null) != (read.optional("TELEGRAM_CHAT_ID") == null)) {
+            throw new SettingsException("TELEGRAM_BOT_TOKEN_FILE and TELEGRAM_CHAT_ID go together; set both for "
+                    + "Telegram notifications, or neither");
+        }
+        return file == null ? null : read.secret("TELEGRAM_BOT_TOKEN_FILE", file);
+    }
+
+    /** Camel's telegram endpoint for the chat, or null without Telegram. */
+    public String telegramEndpoint() {
+        return telegramBotToken == null ? null : "telegram:bots?authorizationToken=RAW(" + telegramBotToken
+                + ")&chatId=RAW(" + telegramChatId + ")&baseUri=RAW(" + telegramApiUrl + ")";
     }
 
     private static String marzbanPassword(SettingsReader read) {
@@ -150,11 +172,12 @@ public record LimiterSettings(
         return properties;
     }
 
-    /** Never the password, the webhook's secret or its address (which may hold a token). */
+    /** Never the password, the bot's token, the webhook's secret or its address (which may hold a token). */
     @Override
     public String toString() {
         return "limiter reading " + queueKey + " at " + centralRedis + ", Marzban " + marzbanUrl + " as "
                 + marzbanUsername + ", " + limits + ", window " + activeWindowMillis + " ms, grace "
-                + violationGraceMillis + " ms, action " + action + (webhookUrl == null ? "" : ", with a webhook");
+                + violationGraceMillis + " ms, action " + action + (webhookUrl == null ? "" : ", with a webhook")
+                + (telegramBotToken == null ? "" : ", with Telegram");
     }
 }

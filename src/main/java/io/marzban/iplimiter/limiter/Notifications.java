@@ -20,13 +20,17 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.RuntimeCamelException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Tells WEBHOOK_URL what the limiter found and did: one JSON object per event, POSTed from a thread of its own so
- * that a slow receiver never holds up a decision. With WEBHOOK_SECRET_FILE the body is signed, HMAC-SHA256 in the
- * header {@value #SIGNATURE_HEADER} as {@code sha256=<hex>}. Without WEBHOOK_URL nothing is sent.
+ * Tells the operators what the limiter found and did, from a thread of its own so that a slow receiver never holds
+ * up a decision: to WEBHOOK_URL as one JSON object per event (signed with HMAC-SHA256 in the header
+ * {@value #SIGNATURE_HEADER}, {@code sha256=<hex>}, when WEBHOOK_SECRET_FILE is set), and to a Telegram chat
+ * through Camel's telegram component. Either, both or neither.
  */
 public final class Notifications {
 
@@ -36,8 +40,9 @@ public final class Notifications {
     /** Notifications waiting to be sent; more are dropped (and counted) rather than piling up in memory. */
     private static final int QUEUED = 1000;
 
-    private final URI url;
+    private final URI webhook;
     private final byte[] secret;
+    private final String telegram;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final ThreadPoolExecutor sender = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new ArrayBlockingQueue<>(QUEUED), runnable -> {
@@ -45,42 +50,60 @@ public final class Notifications {
                 thread.setDaemon(true);
                 return thread;
             }, new ThreadPoolExecutor.DiscardPolicy());
-    private final Counter sent;
-    private final Counter failed;
+    private final MeterRegistry meters;
+    /** Set once Camel runs; null until then, and without Telegram. */
+    private volatile ProducerTemplate camel;
 
-    /** @param url null: no notifications; @param secret null: unsigned */
-    public Notifications(URI url, String secret, MeterRegistry meters) {
-        this.url = url;
+    /**
+     * @param webhook  null: no webhook
+     * @param secret   null: unsigned
+     * @param telegram the telegram endpoint URI, token and chat included; null: no Telegram
+     */
+    public Notifications(URI webhook, String secret, String telegram, MeterRegistry meters) {
+        this.webhook = webhook;
         this.secret = secret == null ? null : secret.getBytes(StandardCharsets.UTF_8);
-        this.sent = Counter.builder("marzban_limiter_notifications").tag("result", "sent")
-                .description("Webhook notifications, by result").register(meters);
-        this.failed = Counter.builder("marzban_limiter_notifications").tag("result", "failed")
-                .description("Webhook notifications, by result").register(meters);
+        this.telegram = telegram;
+        this.meters = meters;
     }
 
-    /** Queues {@code event} (e.g. over_limit, disabled) with {@code fields}, for the webhook; never blocks. */
-    public void send(String event, Map<String, Object> fields) {
-        if (url == null) {
-            return;
+    /** Telegram messages go through Camel, which exists only once the limiter's Main has configured it. */
+    public void connect(CamelContext context) {
+        if (telegram != null) {
+            camel = context.createProducerTemplate();
         }
+    }
+
+    /** Queues {@code event} (e.g. over_limit, disabled) with {@code fields} for each channel; never blocks. */
+    public void send(String event, Map<String, Object> fields) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("event", event);
         body.put("at", System.currentTimeMillis() / 1000.0);
         body.putAll(fields);
-        byte[] json;
-        try {
-            json = JSON.writeValueAsBytes(body);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("fields that are not JSON: " + fields, e);
+        if (webhook != null) {
+            byte[] json = json(body);
+            queue("webhook", () -> post(event, json));
         }
-        if (sender.getQueue().remainingCapacity() == 0) {
-            failed.increment();
+        if (telegram != null) {
+            queue("telegram", () -> message(body));
         }
-        sender.execute(() -> post(event, json));
     }
 
-    private void post(String event, byte[] json) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10))
+    /** Runs {@code delivery} on the sender thread; it returns whether the notification got through. */
+    private void queue(String channel, Delivery delivery) {
+        if (sender.getQueue().remainingCapacity() == 0) {
+            counter(channel, "failed").increment();
+            return;
+        }
+        sender.execute(() -> counter(channel, delivery.deliver() ? "sent" : "failed").increment());
+    }
+
+    @FunctionalInterface
+    private interface Delivery {
+        boolean deliver();
+    }
+
+    private boolean post(String event, byte[] json) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(webhook).timeout(Duration.ofSeconds(10))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofByteArray(json));
         if (secret != null) {
@@ -89,8 +112,7 @@ public final class Notifications {
         try {
             int status = http.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
             if (status / 100 == 2) {
-                sent.increment();
-                return;
+                return true;
             }
             LOG.warn("The webhook answered {} to the {} notification", status, event);
         } catch (IOException e) {
@@ -98,7 +120,44 @@ public final class Notifications {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        failed.increment();
+        return false;
+    }
+
+    /** One line per field, for people: {@code over_limit} then {@code user: maria} and so on. */
+    private boolean message(Map<String, Object> body) {
+        ProducerTemplate producer = camel;
+        if (producer == null) {
+            return false;
+        }
+        StringBuilder text = new StringBuilder("marzban-ip-limiter: ").append(body.get("event"));
+        body.forEach((field, value) -> {
+            if (!field.equals("event") && !field.equals("at")) {
+                text.append('\n').append(field).append(": ")
+                        .append(value instanceof String ? value : new String(json(value), StandardCharsets.UTF_8));
+            }
+        });
+        try {
+            producer.sendBody(telegram, text.toString());
+            return true;
+        } catch (RuntimeCamelException e) {
+            // the endpoint's URI holds the bot's token: only the cause is logged
+            LOG.warn("Cannot send the {} notification to Telegram: {}", body.get("event"),
+                    e.getCause() == null ? e.getClass().getSimpleName() : e.getCause().toString());
+            return false;
+        }
+    }
+
+    private Counter counter(String channel, String result) {
+        return Counter.builder("marzban_limiter_notifications").tag("channel", channel).tag("result", result)
+                .description("Notifications, by channel and result").register(meters);
+    }
+
+    private static byte[] json(Object value) {
+        try {
+            return JSON.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + value, e);
+        }
     }
 
     private byte[] hmac(byte[] body) {

@@ -80,4 +80,45 @@ class NotificationsTest {
             assertTrue(expected.equals(notification[1]), "bad signature on " + notification[0]);
         }
     }
+
+    @Test
+    void aTelegramChatGetsAMessageForEachEventThroughCamel() throws Exception {
+        List<String> requests = new CopyOnWriteArrayList<>();
+        HttpServer telegram = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 10);
+        telegram.createContext("/", exchange -> {
+            requests.add(exchange.getRequestURI().getPath() + " "
+                    + new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            byte[] answer = ("{\"ok\":true,\"result\":{\"message_id\":1,\"date\":1700000000,"
+                    + "\"chat\":{\"id\":4242,\"type\":\"private\"},\"text\":\"ok\"}}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, answer.length);
+            exchange.getResponseBody().write(answer);
+            exchange.close();
+        });
+        telegram.start();
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
+             MarzbanStandIn marzban = MarzbanStandIn.start()) {
+            marzban.addUser("maria");
+            Path token = Files.writeString(dir.resolve("token"), "123456:bot-token\n");
+            Map<String, String> env = Map.ofEntries(Map.entry("CENTRAL_REDIS_URL", redis.url()),
+                    Map.entry("MARZBAN_URL", marzban.url()), Map.entry("MARZBAN_USERNAME", MarzbanStandIn.ADMIN),
+                    Map.entry("MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD), Map.entry("MANAGEMENT_PORT", Ports.freeText()),
+                    Map.entry("VIOLATION_GRACE", "0.5"), Map.entry("CHECK_INTERVAL", "0.2"),
+                    Map.entry("TELEGRAM_BOT_TOKEN_FILE", token.toString()), Map.entry("TELEGRAM_CHAT_ID", "4242"),
+                    Map.entry("TELEGRAM_API_URL", "http://127.0.0.1:" + telegram.getAddress().getPort()));
+            try (RunningLimiter limiter = RunningLimiter.start(env)) {
+                Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
+                        event("node-b", "maria", "203.0.113.7"));
+                Wait.until("a Telegram message", Duration.ofSeconds(60), () -> !requests.isEmpty());
+                Wait.until("counted as sent", Duration.ofSeconds(60),
+                        () -> limiter.meter("marzban_limiter_notifications") >= 1);
+                assertTrue(!limiter.logged("bot-token"), "the token is never logged");
+            }
+        } finally {
+            telegram.stop(0);
+        }
+        String request = requests.get(0);
+        assertTrue(request.startsWith("/bot123456:bot-token/sendMessage "), request);
+        assertTrue(request.contains("4242") && request.contains("over_limit") && request.contains("maria"), request);
+    }
 }
