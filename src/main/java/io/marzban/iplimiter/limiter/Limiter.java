@@ -84,6 +84,8 @@ public final class Limiter {
             management.withAuthenticationEnabled(true).withBasicPropertiesFile(settings.managementAuthFile().toString());
         }
         main.configure().metrics().withEnabled(true).withEnableRoutePolicy(false);
+        // as for the agent: without this the notifier re-registers its gauges on every exchange, with a warning
+        main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
         main.setOverrideProperties(settings.toProperties());
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
