@@ -2,6 +2,7 @@ package io.marzban.iplimiter;
 
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.Logging;
+import io.marzban.iplimiter.config.ManagementServer;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.monitoring.AddressMasking;
 import io.marzban.iplimiter.monitoring.ShippingMetrics;
@@ -15,17 +16,13 @@ import io.marzban.iplimiter.ship.BatchQueue;
 import io.marzban.iplimiter.ship.BatchWriter;
 import io.marzban.iplimiter.ship.EventJson;
 import io.marzban.iplimiter.ship.Heartbeat;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.CamelContext;
-import org.apache.camel.ManagementStatisticsLevel;
 import org.apache.camel.main.BaseMainSupport;
-import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
@@ -54,19 +51,7 @@ public final class Agent {
         // Stop through Camel Main ourselves so that a signal ends in exit code 0 after the graceful stop.
         Signal.handle(new Signal("TERM"), signal -> requestStop());
         Signal.handle(new Signal("INT"), signal -> requestStop());
-        AgentSettings settings;
-        try {
-            settings = AgentSettings.fromEnvironment(System.getenv());
-        } catch (SettingsException e) {
-            System.err.println("marzban-ip-limiter-node: configuration error: " + e.getMessage());
-            System.exit(2);
-            return;
-        } catch (RuntimeException e) {
-            // a check we did not foresee: still one line and exit 2, since nothing has started
-            System.err.println("marzban-ip-limiter-node: configuration error: " + e);
-            System.exit(2);
-            return;
-        }
+        AgentSettings settings = SettingsException.orExit(() -> AgentSettings.fromEnvironment(System.getenv()));
         Logging.configure(settings.logLevel(), settings.logFormat(), settings.nodeId());
         Main main = create(settings, Clock.systemUTC());
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
@@ -89,14 +74,6 @@ public final class Agent {
         Main main = running;
         if (main != null) {
             main.completed();
-        }
-    }
-
-    private static boolean isLoopback(String host) {
-        try {
-            return InetAddress.getByName(host).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
         }
     }
 
@@ -126,29 +103,8 @@ public final class Agent {
                 .withRoutesIncludePattern(settings.routesIncludePattern())
                 .withShutdownTimeout((int) Math.max(1, settings.shutdownTimeoutMillis() / 1000))
                 .withShutdownNowOnTimeout(true);
-        HttpManagementServerConfigurationProperties management = main.configure().httpManagementServer()
-                .withEnabled(true)
-                .withHost(settings.managementHost())
-                .withPort(settings.managementPort())
-                .withHealthCheckEnabled(true)
-                .withMetricsEnabled(true)
-                .withInfoEnabled(true)
-                .withJolokiaEnabled(true); // for Hawtio; what it may do is in jolokia-access.xml
-        // Camel's route gauges, but no timer around every line: the per-exchange meters cost more than the
-        // agent's own work per line (the agent's meters are read when scraped)
-        main.configure().metrics().withEnabled(true).withEnableRoutePolicy(false);
-        // as a property: withEnableExchangeEventNotifier(false) does not reach the notifier (Camel 4.18), which then
-        // searches every meter on every exchange
-        main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
-        // JMX statistics per route (Hawtio shows them), not per step of every line
-        main.configure().setJmxManagementStatisticsLevel(ManagementStatisticsLevel.RoutesOnly);
-        if (settings.managementAuthFile() != null) {
-            management.withAuthenticationEnabled(true)
-                    .withBasicPropertiesFile(settings.managementAuthFile().toString());
-        } else if (!isLoopback(settings.managementHost())) {
-            LoggerFactory.getLogger(Agent.class).warn("The management server listens on {} without authentication; "
-                    + "set MANAGEMENT_AUTH_FILE, or keep MANAGEMENT_HOST on 127.0.0.1", settings.managementHost());
-        }
+        ManagementServer.configure(main, settings.managementHost(), settings.managementPort(),
+                settings.managementAuthFile());
         main.setOverrideProperties(settings.toProperties());
         // {{batchSize}} would otherwise be read from a raw BATCH_SIZE variable, skipping validation
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");

@@ -1,6 +1,7 @@
 package io.marzban.iplimiter.limiter;
 
 import io.marzban.iplimiter.config.Logging;
+import io.marzban.iplimiter.config.ManagementServer;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
 import io.marzban.iplimiter.redis.CentralRedis;
@@ -12,7 +13,6 @@ import java.time.Clock;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.component.platform.http.main.ManagementHttpServer;
 import org.apache.camel.main.BaseMainSupport;
-import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
@@ -71,21 +71,8 @@ public final class Limiter {
                 .withRoutesIncludePattern("classpath:routes/limiter.yaml")
                 .withShutdownTimeout(10)
                 .withShutdownNowOnTimeout(true);
-        HttpManagementServerConfigurationProperties management = main.configure().httpManagementServer()
-                .withEnabled(true)
-                .withHost(settings.managementHost())
-                .withPort(settings.managementPort())
-                .withHealthCheckEnabled(true)
-                .withMetricsEnabled(true)
-                .withInfoEnabled(true)
-                .withJolokiaEnabled(true);
-        if (settings.managementAuthFile() != null) {
-            // users' addresses are personal data: with MANAGEMENT_AUTH_FILE every path asks for basic authentication
-            management.withAuthenticationEnabled(true).withBasicPropertiesFile(settings.managementAuthFile().toString());
-        }
-        main.configure().metrics().withEnabled(true).withEnableRoutePolicy(false);
-        // as for the agent: without this the notifier re-registers its gauges on every exchange, with a warning
-        main.addInitialProperty("camel.metrics.enableExchangeEventNotifier", "false");
+        ManagementServer.configure(main, settings.managementHost(), settings.managementPort(),
+                settings.managementAuthFile());
         main.setOverrideProperties(settings.toProperties());
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -49,16 +50,11 @@ class NotificationsTest {
              MarzbanStandIn marzban = MarzbanStandIn.start()) {
             marzban.addUser("maria");
             Path secret = Files.writeString(dir.resolve("secret"), "webhook secret\n");
-            Map<String, String> env = Map.ofEntries(Map.entry("CENTRAL_REDIS_URL", redis.url()),
-                    Map.entry("MARZBAN_URL", marzban.url()), Map.entry("MARZBAN_USERNAME", MarzbanStandIn.ADMIN),
-                    Map.entry("MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD), Map.entry("MANAGEMENT_PORT", Ports.freeText()),
-                    Map.entry("LIMITER_ACTION", "disable"), Map.entry("VIOLATION_GRACE", "0.5"),
-                    Map.entry("CHECK_INTERVAL", "0.2"), Map.entry("DISABLE_FOR", "1"),
-                    Map.entry("WEBHOOK_URL", "http://127.0.0.1:" + webhook.getAddress().getPort() + "/hook"),
-                    Map.entry("WEBHOOK_SECRET_FILE", secret.toString()));
+            Map<String, String> env = env(redis, marzban, "LIMITER_ACTION", "disable", "DISABLE_FOR", "1",
+                    "WEBHOOK_URL", "http://127.0.0.1:" + webhook.getAddress().getPort() + "/hook",
+                    "WEBHOOK_SECRET_FILE", secret.toString());
             try (RunningLimiter limiter = RunningLimiter.start(env)) {
-                Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
-                        event("node-b", "maria", "203.0.113.7"));
+                pushThreeAddresses(redis);
                 Wait.until("restored notified", Duration.ofSeconds(60), () -> received.stream()
                         .anyMatch(r -> r[0].contains("\"restored\"")));
             }
@@ -100,15 +96,10 @@ class NotificationsTest {
              MarzbanStandIn marzban = MarzbanStandIn.start()) {
             marzban.addUser("maria");
             Path token = Files.writeString(dir.resolve("token"), "123456:bot-token\n");
-            Map<String, String> env = Map.ofEntries(Map.entry("CENTRAL_REDIS_URL", redis.url()),
-                    Map.entry("MARZBAN_URL", marzban.url()), Map.entry("MARZBAN_USERNAME", MarzbanStandIn.ADMIN),
-                    Map.entry("MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD), Map.entry("MANAGEMENT_PORT", Ports.freeText()),
-                    Map.entry("VIOLATION_GRACE", "0.5"), Map.entry("CHECK_INTERVAL", "0.2"),
-                    Map.entry("TELEGRAM_BOT_TOKEN_FILE", token.toString()), Map.entry("TELEGRAM_CHAT_ID", "4242"),
-                    Map.entry("TELEGRAM_API_URL", "http://127.0.0.1:" + telegram.getAddress().getPort()));
+            Map<String, String> env = env(redis, marzban, "TELEGRAM_BOT_TOKEN_FILE", token.toString(),
+                    "TELEGRAM_CHAT_ID", "4242", "TELEGRAM_API_URL", "http://127.0.0.1:" + telegram.getAddress().getPort());
             try (RunningLimiter limiter = RunningLimiter.start(env)) {
-                Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
-                        event("node-b", "maria", "203.0.113.7"));
+                pushThreeAddresses(redis);
                 Wait.until("a Telegram message", Duration.ofSeconds(60), () -> !requests.isEmpty());
                 Wait.until("counted as sent", Duration.ofSeconds(60),
                         () -> limiter.meter("marzban_limiter_notifications") >= 1);
@@ -120,5 +111,20 @@ class NotificationsTest {
         String request = requests.get(0);
         assertTrue(request.startsWith("/bot123456:bot-token/sendMessage "), request);
         assertTrue(request.contains("4242") && request.contains("over_limit") && request.contains("maria"), request);
+    }
+
+    private static Map<String, String> env(RedisServer redis, MarzbanStandIn marzban, String... more) {
+        Map<String, String> env = new HashMap<>(Map.of("CENTRAL_REDIS_URL", redis.url(), "MARZBAN_URL", marzban.url(),
+                "MARZBAN_USERNAME", MarzbanStandIn.ADMIN, "MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD,
+                "MANAGEMENT_PORT", Ports.freeText(), "VIOLATION_GRACE", "0.5", "CHECK_INTERVAL", "0.2"));
+        for (int i = 0; i < more.length; i += 2) {
+            env.put(more[i], more[i + 1]);
+        }
+        return env;
+    }
+
+    private static void pushThreeAddresses(RedisServer redis) {
+        Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
+                event("node-b", "maria", "203.0.113.7"));
     }
 }
