@@ -2,6 +2,7 @@ package io.marzban.iplimiter;
 
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.Logging;
+import io.marzban.iplimiter.config.ManagementServer;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.monitoring.AddressMasking;
 import io.marzban.iplimiter.monitoring.ShippingMetrics;
@@ -17,14 +18,11 @@ import io.marzban.iplimiter.ship.EventJson;
 import io.marzban.iplimiter.ship.Heartbeat;
 import io.marzban.iplimiter.tail.TailConstants;
 import io.marzban.iplimiter.tail.TailStatus;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.component.micrometer.MicrometerConstants;
-import org.apache.camel.main.HttpManagementServerConfigurationProperties;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.SimpleMainShutdownStrategy;
 import org.slf4j.LoggerFactory;
@@ -52,19 +50,7 @@ public final class Agent {
         // Stop through Camel Main ourselves so that a signal ends in exit code 0 after the graceful stop.
         Signal.handle(new Signal("TERM"), signal -> requestStop());
         Signal.handle(new Signal("INT"), signal -> requestStop());
-        AgentSettings settings;
-        try {
-            settings = AgentSettings.fromEnvironment(System.getenv());
-        } catch (SettingsException e) {
-            System.err.println("marzban-ip-limiter-node: configuration error: " + e.getMessage());
-            System.exit(2);
-            return;
-        } catch (RuntimeException e) {
-            // a check we did not foresee: still one line and exit 2, since nothing has started
-            System.err.println("marzban-ip-limiter-node: configuration error: " + e);
-            System.exit(2);
-            return;
-        }
+        AgentSettings settings = SettingsException.orExit(() -> AgentSettings.fromEnvironment(System.getenv()));
         Logging.configure(settings.logLevel(), settings.logFormat(), settings.nodeId());
         Main main = create(settings, Clock.systemUTC());
         main.setShutdownStrategy(new SimpleMainShutdownStrategy());
@@ -90,14 +76,6 @@ public final class Agent {
         }
     }
 
-    private static boolean isLoopback(String host) {
-        try {
-            return InetAddress.getByName(host).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
-        }
-    }
-
     private static String rootMessage(Throwable error) {
         StringBuilder message = new StringBuilder(String.valueOf(error.getMessage()));
         for (Throwable cause = error.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
@@ -120,18 +98,11 @@ public final class Agent {
 
         Main main = new Main(); // with the fixed options of application.properties
         main.configure()
+                .withName("marzban-ip-limiter-node")
                 .withRoutesIncludePattern(settings.routesIncludePattern())
                 .withShutdownTimeout((int) Math.max(1, settings.shutdownTimeoutMillis() / 1000));
-        HttpManagementServerConfigurationProperties management = main.configure().httpManagementServer()
-                .withHost(settings.managementHost())
-                .withPort(settings.managementPort());
-        if (settings.managementAuthFile() != null) {
-            management.withAuthenticationEnabled(true)
-                    .withBasicPropertiesFile(settings.managementAuthFile().toString());
-        } else if (!isLoopback(settings.managementHost())) {
-            LoggerFactory.getLogger(Agent.class).warn("The management server listens on {} without authentication; "
-                    + "set MANAGEMENT_AUTH_FILE, or keep MANAGEMENT_HOST on 127.0.0.1", settings.managementHost());
-        }
+        ManagementServer.configure(main, settings.managementHost(), settings.managementPort(),
+                settings.managementAuthFile());
         main.setOverrideProperties(settings.toProperties());
         // {{batchSize}} would otherwise be read from a raw BATCH_SIZE variable, skipping validation
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");

@@ -72,6 +72,15 @@ class DockerFilesTest {
         assertEquals(false, marzban.get("required"));
     }
 
+    @Test
+    void theLimiterServiceRunsTheSameImageWithTheArgumentLimiter() throws Exception {
+        Map<String, Object> compose = yaml(Path.of("docker", "docker-compose.limiter.yml"));
+        Map<String, Object> service = map(map(compose.get("services")).get("marzban-ip-limiter"));
+        assertEquals(List.of("limiter"), service.get("command"));
+        assertEquals(List.of("../config/limiter.env"), service.get("env_file"));
+        assertTrue(Files.exists(Path.of("config", "limiter.env.example")));
+    }
+
     private static int indexOfPrefix(List<String> lines, String prefix) {
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).startsWith(prefix)) {

@@ -1,9 +1,7 @@
 package io.marzban.iplimiter;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import io.marzban.iplimiter.config.AgentSettings;
+import io.marzban.iplimiter.support.RunningMain;
 import io.marzban.iplimiter.support.Wait;
 import io.marzban.iplimiter.tail.TailStatus;
 import io.micrometer.core.instrument.Counter;
@@ -20,36 +18,21 @@ import java.util.Map;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.main.Main;
-import org.slf4j.LoggerFactory;
 
 /** The agent's Camel Main running in the test JVM, started and stopped the way Agent.main does. */
 final class RunningAgent implements AutoCloseable {
 
     private static final Duration LIMIT = Duration.ofSeconds(30);
 
-    private final Main main;
-    private final Thread thread;
-    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    private final RunningMain running;
 
     private RunningAgent(Main main) {
-        this.main = main;
-        Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-        logs.setContext(root.getLoggerContext());
-        logs.start();
-        root.addAppender(logs);
-        this.thread = new Thread(() -> {
-            try {
-                main.run();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, "agent-main");
+        this.running = new RunningMain(main, "agent-main");
     }
 
     /** Starts the agent and waits until it follows the log file. */
     static RunningAgent start(Map<String, String> env) throws InterruptedException {
         RunningAgent agent = new RunningAgent(Agent.create(AgentSettings.fromEnvironment(env), Clock.systemUTC()));
-        agent.thread.start();
         Wait.until("the agent follows its log", LIMIT, agent::isFollowing);
         return agent;
     }
@@ -77,13 +60,14 @@ final class RunningAgent implements AutoCloseable {
     }
 
     boolean isFollowing() {
-        CamelContext context = main.getCamelContext();
-        return context != null && context.isStarted() && TailStatus.of(main::getCamelContext).isFollowing();
+        CamelContext context = running.main().getCamelContext();
+        return context != null && context.isStarted()
+                && TailStatus.of(() -> running.main().getCamelContext()).isFollowing();
     }
 
     /** True if the running route was loaded from a file containing {@code text}. */
     boolean routeDefinitionContains(String text) {
-        try (InputStream in = main.getCamelContext().getRoute("ship-access-log").getSourceResource().getInputStream()) {
+        try (InputStream in = running.main().getCamelContext().getRoute("ship-access-log").getSourceResource().getInputStream()) {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8).contains(text);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -92,7 +76,7 @@ final class RunningAgent implements AutoCloseable {
 
     /** Lines skipped for {@code reason} so far (micrometer counter marzban_lines_skipped). */
     double skipped(String reason) {
-        MeterRegistry registry = main.getCamelContext().getRegistry()
+        MeterRegistry registry = running.main().getCamelContext().getRegistry()
                 .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class);
         Search search = registry.find("marzban_lines_skipped").tag("reason", reason);
         Counter counter = search.counter();
@@ -105,21 +89,17 @@ final class RunningAgent implements AutoCloseable {
 
     /** True if the agent logged a line containing {@code text} (at INFO or above, as configured for tests). */
     boolean logged(String text) {
-        return timesLogged(text) > 0;
+        return running.logged(text);
     }
 
     /** How many lines the agent logged that contain {@code text}. */
     long timesLogged(String text) {
-        synchronized (logs.list) {
-            return logs.list.stream().filter(event -> event.getFormattedMessage().contains(text)).count();
-        }
+        return running.timesLogged(text);
     }
 
     /** Graceful stop, as on SIGTERM. */
     @Override
     public void close() throws InterruptedException {
-        main.completed();
-        thread.join(LIMIT.toMillis());
-        ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+        running.close();
     }
 }

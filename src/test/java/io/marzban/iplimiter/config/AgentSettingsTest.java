@@ -42,7 +42,7 @@ class AgentSettingsTest {
         assertEquals("127.0.0.1", settings.managementHost());
         assertEquals(9876, settings.managementPort());
         assertEquals(65536, settings.maxLineBytes());
-        assertEquals("classpath:routes/*.yaml", settings.routesIncludePattern());
+        assertEquals("classpath:routes/agent.yaml", settings.routesIncludePattern());
         assertEquals("access.log.*", settings.toProperties().getProperty("rotatedPattern"));
         assertEquals("5000", settings.toProperties().getProperty("rotationQuietMillis"));
     }

@@ -22,12 +22,19 @@ public final class AgentProcess {
 
     /** Starts {@code io.marzban.iplimiter.Agent} on the test class path with exactly {@code env}; output goes to {@code output}. */
     public static AgentProcess start(Map<String, String> env, Path output) throws IOException {
+        return start(env, output, List.of("io.marzban.iplimiter.Agent"));
+    }
+
+    /** Starts {@code mainClassAndArgs} (a class on the test class path, then its arguments), as {@link #start} does. */
+    public static AgentProcess start(Map<String, String> env, Path output, List<String> mainClassAndArgs)
+            throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         // an empty entry would put the working directory (and its routes/) on the class path
         String classPath = String.join(File.pathSeparator, Arrays.stream(
                 System.getProperty("java.class.path").split(File.pathSeparator)).filter(e -> !e.isEmpty()).toList());
-        ProcessBuilder builder = new ProcessBuilder(java, "-XX:+UseSerialGC", "-Xmx64m",
-                "-cp", classPath, "io.marzban.iplimiter.Agent")
+        List<String> command = new java.util.ArrayList<>(List.of(java, "-XX:+UseSerialGC", "-Xmx64m", "-cp", classPath));
+        command.addAll(mainClassAndArgs);
+        ProcessBuilder builder = new ProcessBuilder(command)
                 .directory(output.getParent().toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));

@@ -1,0 +1,143 @@
+package io.marzban.iplimiter.limiter;
+
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.redis.CentralRedisException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
+
+/**
+ * Takes the agents' events from the queue into the counting state, a batch per call of the script
+ * {@code limiter/consume.lua}, which does both in one atomic step (its header is the contract).
+ */
+public final class EventConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);
+    /** Batches per run, so that a long backlog does not keep the Redis connection from the checks. */
+    private static final int BATCHES_PER_RUN = 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CentralRedis redis;
+    private final String queueKey;
+    private final int batchSize;
+    private final long keyLifetimeSeconds;
+    private final String script;
+    private final Counter consumed;
+    private final Counter malformed;
+    private String sha;
+    private boolean failing;
+    private volatile double lastLagSeconds;
+
+    /** @param keyLifetimeSeconds how long a user's observations stay once no new event comes (a few windows) */
+    public EventConsumer(CentralRedis redis, String queueKey, int batchSize, long keyLifetimeSeconds,
+                         MeterRegistry meters) {
+        this.redis = redis;
+        this.queueKey = queueKey;
+        this.batchSize = batchSize;
+        this.keyLifetimeSeconds = keyLifetimeSeconds;
+        this.script = resource("/limiter/consume.lua");
+        this.consumed = Counter.builder("marzban_limiter_events_consumed")
+                .description("Events taken from the queue into the counting state").register(meters);
+        this.malformed = Counter.builder("marzban_limiter_events_malformed")
+                .description("Events taken from the queue that could not be counted (not JSON, fields missing)")
+                .register(meters);
+        Gauge.builder("marzban_limiter_consumer_lag_seconds", this, EventConsumer::lagSeconds)
+                .description("Age of the oldest event still in the queue; 0 when it is empty").register(meters);
+    }
+
+    /** Consumes batches until the queue is empty or {@link #BATCHES_PER_RUN} were taken; returns the events taken. */
+    public long consumeAvailable() {
+        try {
+            long total = consumeBatches();
+            if (failing) {
+                failing = false;
+                LOG.info("Reading {} again", queueKey);
+            }
+            return total;
+        } catch (CentralRedisException e) {
+            // one line per outage, not one per tick: the events wait in the queue meanwhile
+            if (!failing) {
+                failing = true;
+                LOG.warn("Cannot read {}: {}; trying again every tick", queueKey, e.getMessage());
+            }
+            return 0;
+        }
+    }
+
+    private long consumeBatches() {
+        long total = 0;
+        for (int batch = 0; batch < BATCHES_PER_RUN; batch++) {
+            List<Long> result = redis.call(this::runScript);
+            long taken = result.get(0);
+            long bad = result.get(1);
+            consumed.increment(taken - bad);
+            if (bad > 0) {
+                malformed.increment(bad);
+                LOG.warn("Dropped {} malformed events from {} (not JSON, or without username/email, client_ip or "
+                        + "timestamp)", bad, queueKey);
+            }
+            total += taken;
+            if (taken < batchSize) {
+                break;
+            }
+        }
+        return total;
+    }
+
+    /** Read when scraped; while the connection is busy or Redis away, the last age seen. */
+    private double lagSeconds() {
+        String oldest = redis.tryCall(jedis -> jedis.exists(queueKey) ? jedis.lindex(queueKey, -1) : "");
+        if (oldest == null) {
+            return lastLagSeconds;
+        }
+        double lag = 0;
+        if (!oldest.isEmpty()) {
+            try {
+                JsonNode timestamp = JSON.readTree(oldest).get("timestamp");
+                lag = timestamp == null ? 0 : Math.max(0, System.currentTimeMillis() / 1000.0 - timestamp.asDouble());
+            } catch (IOException e) {
+                lag = 0; // a malformed event: the script will drop it
+            }
+        }
+        lastLagSeconds = lag;
+        return lag;
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<Long> runScript(Jedis jedis) {
+        List<String> keys = List.of(queueKey, LimiterKeys.users());
+        List<String> args = List.of(Integer.toString(batchSize), LimiterKeys.seenPrefix(), LimiterKeys.nodesPrefix(),
+                Long.toString(keyLifetimeSeconds));
+        if (sha != null) {
+            try {
+                return (List<Long>) jedis.evalsha(sha, keys, args);
+            } catch (JedisNoScriptException e) {
+                // Redis restarted or its script cache was flushed: load it again below
+            }
+        }
+        sha = jedis.scriptLoad(script);
+        return (List<Long>) jedis.evalsha(sha, keys, args);
+    }
+
+    private static String resource(String name) {
+        try (InputStream in = EventConsumer.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException(name + " is missing from the jar");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package io.marzban.iplimiter.limiter;
+
+import io.marzban.iplimiter.config.RedisEndpoint;
+import io.marzban.iplimiter.config.RedisTls;
+import io.marzban.iplimiter.config.SettingsException;
+import io.marzban.iplimiter.config.SettingsReader;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * Every setting of the limiter, read from environment variables and validated before anything starts
+ * (docs/LIMITER.md has the table). A bad value throws {@link SettingsException} naming the variable.
+ */
+public record LimiterSettings(
+        RedisEndpoint centralRedis,
+        RedisTls redisTls,
+        long redisTimeoutMillis,
+        String queueKey,
+        int consumeBatch,
+        URI marzbanUrl,
+        String marzbanUsername,
+        String marzbanPassword,
+        UserLimits limits,
+        long activeWindowMillis,
+        long violationGraceMillis,
+        Action action,
+        long disableForMillis,
+        long checkIntervalMillis,
+        int ipv4Prefix,
+        int ipv6Prefix,
+        List<AddressBlock> ignored,
+        boolean countForwarded,
+        URI webhookUrl,
+        String webhookSecret,
+        String telegramBotToken,
+        String telegramChatId,
+        URI telegramApiUrl,
+        String managementHost,
+        int managementPort,
+        Path managementAuthFile,
+        String logLevel,
+        String logFormat) {
+
+    /** What the limiter does once a user has been over the limit for VIOLATION_GRACE. */
+    public enum Action { REPORT, DISABLE }
+
+    public static LimiterSettings fromEnvironment(Map<String, String> env) {
+        SettingsReader read = new SettingsReader(env);
+        RedisEndpoint centralRedis = read.centralRedis();
+        int ipLimit = (int) read.whole("IP_LIMIT", 2, 1, 10_000);
+        return new LimiterSettings(
+                centralRedis,
+                read.tls(centralRedis),
+                read.seconds("REDIS_TIMEOUT", "5", 0.1, 300),
+                read.name("QUEUE_KEY", "node_logs_queue", "node_logs_queue"),
+                (int) read.whole("CONSUME_BATCH", 1000, 1, 100_000),
+                httpUrl("MARZBAN_URL", read.text("MARZBAN_URL", null), "https://panel.example.com:8000"),
+                read.name("MARZBAN_USERNAME", null, "admin"),
+                marzbanPassword(read),
+                userLimits(read, ipLimit),
+                read.seconds("ACTIVE_WINDOW", "300", 1, 86_400),
+                read.seconds("VIOLATION_GRACE", "60", 0, 86_400),
+                Action.valueOf(read.oneOf("LIMITER_ACTION", "report", Set.of("report", "disable")).toUpperCase(Locale.ROOT)),
+                read.seconds("DISABLE_FOR", "600", 1, 30 * 86_400),
+                read.seconds("CHECK_INTERVAL", "10", 0.1, 3600),
+                (int) read.whole("IPV4_PREFIX", 32, 1, 32),
+                (int) read.whole("IPV6_PREFIX", 64, 1, 128),
+                ignored(read.optional("IGNORE_CIDRS")),
+                Boolean.parseBoolean(read.oneOf("COUNT_FORWARDED", "false", Set.of("true", "false"))),
+                webhookUrl(read.optional("WEBHOOK_URL")),
+                webhookSecret(read),
+                telegramBotToken(read),
+                read.optional("TELEGRAM_CHAT_ID"),
+                httpUrl("TELEGRAM_API_URL", read.text("TELEGRAM_API_URL", "https://api.telegram.org"),
+                        "https://api.telegram.org"),
+                read.text("MANAGEMENT_HOST", "127.0.0.1"),
+                (int) read.whole("MANAGEMENT_PORT", 9877, 1, 65_535),
+                read.file("MANAGEMENT_AUTH_FILE"),
+                read.oneOf("LOG_LEVEL", "INFO", Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR")),
+                read.oneOf("LOG_FORMAT", "text", Set.of("text", "json")));
+    }
+
+    private static URI httpUrl(String variable, String text, String example) {
+        try {
+            URI url = new URI(text.endsWith("/") ? text.substring(0, text.length() - 1) : text);
+            if (("http".equals(url.getScheme()) || "https".equals(url.getScheme())) && url.getHost() != null
+                    && url.getRawUserInfo() == null) {
+                return url;
+            }
+        } catch (URISyntaxException e) {
+            // reported below
+        }
+        throw new SettingsException(variable + "='" + text + "' is not an http:// or https:// address without "
+                + "credentials; expected e.g. " + example);
+    }
+
+    private static URI webhookUrl(String text) {
+        return text == null ? null : httpUrl("WEBHOOK_URL", text, "https://hooks.example.com/limiter");
+    }
+
+    private static String webhookSecret(SettingsReader read) {
+        Path file = read.file("WEBHOOK_SECRET_FILE");
+        return file == null ? null : read.secret("WEBHOOK_SECRET_FILE", file);
+    }
+
+    private static String telegramBotToken(SettingsReader read) {
+        Path file = read.file("TELEGRAM_BOT_TOKEN_FILE");
+        if ((file == null) != (read.optional("TELEGRAM_CHAT_ID") == null)) {
+            throw new SettingsException("TELEGRAM_BOT_TOKEN_FILE and TELEGRAM_CHAT_ID go together; set both for "
+                    + "Telegram notifications, or neither");
+        }
+        return file == null ? null : read.secret("TELEGRAM_BOT_TOKEN_FILE", file);
+    }
+
+    /** Camel's telegram endpoint for the chat, or null without Telegram. */
+    public String telegramEndpoint() {
+        return telegramBotToken == null ? null : "telegram:bots?authorizationToken=RAW(" + telegramBotToken
+                + ")&chatId=RAW(" + telegramChatId + ")&baseUri=RAW(" + telegramApiUrl + ")";
+    }
+
+    private static String marzbanPassword(SettingsReader read) {
+        String password = read.optional("MARZBAN_PASSWORD");
+        Path file = read.file("MARZBAN_PASSWORD_FILE");
+        if ((password == null) == (file == null)) {
+            throw new SettingsException("set exactly one of MARZBAN_PASSWORD and MARZBAN_PASSWORD_FILE");
+        }
+        return file == null ? password : read.secret("MARZBAN_PASSWORD_FILE", file);
+    }
+
+    private static UserLimits userLimits(SettingsReader read, int ipLimit) {
+        Path file = read.file("USER_LIMITS_FILE");
+        if (file == null) {
+            return UserLimits.of(ipLimit);
+        }
+        try {
+            return UserLimits.parse(ipLimit, Files.readAllLines(file));
+        } catch (IOException e) {
+            throw new SettingsException("USER_LIMITS_FILE='" + file + "' cannot be read: " + e.getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException("USER_LIMITS_FILE='" + file + "' " + e.getMessage());
+        }
+    }
+
+    private static List<AddressBlock> ignored(String cidrs) {
+        List<AddressBlock> blocks = new ArrayList<>();
+        if (cidrs != null) {
+            for (String cidr : cidrs.split(",")) {
+                try {
+                    blocks.add(AddressBlock.parse(cidr.trim()));
+                } catch (IllegalArgumentException e) {
+                    throw new SettingsException("IGNORE_CIDRS: " + e.getMessage()
+                            + "; expected comma-separated blocks such as 10.0.0.0/8,2001:db8::/32");
+                }
+            }
+        }
+        return List.copyOf(blocks);
+    }
+
+    /** The values routes/limiter.yaml refers to as {{name}}. */
+    public Properties toProperties() {
+        Properties properties = new Properties();
+        properties.setProperty("checkIntervalMillis", Long.toString(checkIntervalMillis));
+        return properties;
+    }
+
+    /** Never the password, the bot's token, the webhook's secret or its address (which may hold a token). */
+    @Override
+    public String toString() {
+        return "limiter reading " + queueKey + " at " + centralRedis + ", Marzban " + marzbanUrl + " as "
+                + marzbanUsername + ", " + limits + ", window " + activeWindowMillis + " ms, grace "
+                + violationGraceMillis + " ms, action " + action + (webhookUrl == null ? "" : ", with a webhook")
+                + (telegramBotToken == null ? "" : ", with Telegram");
+    }
+}

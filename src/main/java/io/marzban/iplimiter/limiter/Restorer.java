@@ -1,0 +1,131 @@
+package io.marzban.iplimiter.limiter;
+
+import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
+import io.marzban.iplimiter.limiter.marzban.MarzbanException;
+import io.marzban.iplimiter.limiter.marzban.MarzbanUser;
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Transaction;
+
+/**
+ * Gives users back what the limiter took once DISABLE_FOR has passed, from the schedule in Redis. A user is
+ * restored only if it is still {@code disabled} and unchanged since the limiter disabled it: an administrator's
+ * change always wins. Nor is a user re-enabled whose expiry or data limit passed meanwhile: Marzban would let it
+ * connect for some seconds before noticing (marzban-api.md).
+ */
+public final class Restorer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Restorer.class);
+    private static final int USERS_PER_RUN = 50;
+
+    private final CentralRedis redis;
+    private final MarzbanApi marzban;
+    private final Lease lease;
+    private final Clock clock;
+    private final Notifications notifications;
+    private final Counter restores;
+    private final Counter kept;
+
+    public Restorer(CentralRedis redis, MarzbanApi marzban, Lease lease, Clock clock, Notifications notifications,
+                    MeterRegistry meters) {
+        this.redis = redis;
+        this.marzban = marzban;
+        this.lease = lease;
+        this.clock = clock;
+        this.notifications = notifications;
+        this.restores = Counter.builder("marzban_limiter_restores")
+                .description("Users the limiter re-enabled after DISABLE_FOR").register(meters);
+        this.kept = Counter.builder("marzban_limiter_restores_skipped")
+                .description("Due restores dropped: changed by an administrator, expired, or over the data limit")
+                .register(meters);
+    }
+
+    /** Restores the users whose time has come; an unreachable Marzban leaves them scheduled. */
+    public int restoreDue() {
+        long now = clock.millis();
+        List<String> due = redis.call(jedis -> jedis.zrangeByScore(LimiterKeys.restores(), 0, now, 0, USERS_PER_RUN));
+        for (String user : due) {
+            lease.holding(user, () -> restore(user, now));
+        }
+        return due.size();
+    }
+
+    private void restore(String user, long now) {
+        Double restoreAt = redis.call(jedis -> jedis.zscore(LimiterKeys.restores(), user));
+        if (restoreAt == null || restoreAt > now) {
+            return; // another instance restored it, or disabled it again, since we listed it
+        }
+        SavedStatus saved = SavedStatus.fromHash(redis.call(jedis -> jedis.hgetAll(LimiterKeys.disabled(user))));
+        if (saved == null) {
+            forget(user); // a schedule without its record: nothing to give back
+            return;
+        }
+        MarzbanUser current;
+        try {
+            current = marzban.user(user);
+        } catch (MarzbanException e) {
+            if (e.kind() != MarzbanException.Kind.NOT_FOUND) {
+                throw e;
+            }
+            LOG.warn("Not restoring user {}: Marzban does not know it any more ({})", user, e.getMessage());
+            forget(user);
+            kept.increment();
+            return;
+        }
+        String reason = reasonToKeep(saved, current, now / 1000);
+        if (reason != null) {
+            LOG.warn("Not restoring user {} to {}: {}", user, saved.status(), reason);
+            notifications.send("restore_skipped", Map.of("user", user, "reason", reason));
+            forget(user);
+            kept.increment();
+            return;
+        }
+        MarzbanUser restored = marzban.modify(user, Map.of("status", saved.status()));
+        if (!Objects.equals(restored.expire(), saved.expire())) {
+            // Marzban drops expire when an on-hold user is set active: put back exactly what was saved
+            Map<String, Object> expire = new HashMap<>();
+            expire.put("expire", saved.expire() == null ? 0 : saved.expire());
+            marzban.modify(user, expire);
+        }
+        forget(user);
+        restores.increment();
+        LOG.info("Restored user {} to {}", user, saved.status());
+        notifications.send("restored", Map.of("user", user, "status", saved.status()));
+    }
+
+    private static String reasonToKeep(SavedStatus saved, MarzbanUser current, long nowSeconds) {
+        if (!"disabled".equals(current.status())) {
+            return "its status is " + current.status() + " now: an administrator changed it meanwhile";
+        }
+        if (saved.changedIn(current)) {
+            return "its expiry or on-hold settings were changed meanwhile, so an administrator holds it now";
+        }
+        if (current.expiredAt(nowSeconds)) {
+            return "it expired while disabled; left disabled";
+        }
+        if (current.dataLimitReached()) {
+            return "it used up its data limit while disabled; left disabled";
+        }
+        return null;
+    }
+
+    /** The user's record and schedule go, and so does its violation: a new one starts with a full grace. */
+    private void forget(String user) {
+        redis.call(jedis -> {
+            Transaction transaction = jedis.multi();
+            transaction.del(LimiterKeys.disabled(user));
+            transaction.zrem(LimiterKeys.restores(), user);
+            transaction.zrem(LimiterKeys.over(), user);
+            transaction.srem(LimiterKeys.acted(), user);
+            return transaction.exec();
+        });
+    }
+}

@@ -1,0 +1,59 @@
+package io.marzban.iplimiter.limiter;
+
+import io.marzban.iplimiter.limiter.marzban.MarzbanUser;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * What the limiter saved of a user just before disabling it, kept in Redis ({@link LimiterKeys#disabled}): the
+ * status to restore, and the fields that tell whether an administrator changed the user meanwhile.
+ */
+public record SavedStatus(String status, Long expire, Long onHoldExpireDuration, String onHoldTimeout,
+                          long disabledAtMillis, String disabledBy) {
+
+    public static SavedStatus of(MarzbanUser user, long nowMillis, String instance) {
+        return new SavedStatus(user.status(), user.expire(), user.onHoldExpireDuration(), user.onHoldTimeout(),
+                nowMillis, instance);
+    }
+
+    /** Null for an empty hash: nothing saved. */
+    public static SavedStatus fromHash(Map<String, String> hash) {
+        if (hash.isEmpty()) {
+            return null;
+        }
+        return new SavedStatus(hash.get("status"), number(hash.get("expire")),
+                number(hash.get("on_hold_expire_duration")), emptyAsNull(hash.get("on_hold_timeout")),
+                Long.parseLong(hash.getOrDefault("disabled_at", "0")), hash.get("disabled_by"));
+    }
+
+    public Map<String, String> toHash() {
+        Map<String, String> hash = new HashMap<>();
+        hash.put("status", status);
+        hash.put("expire", text(expire));
+        hash.put("on_hold_expire_duration", text(onHoldExpireDuration));
+        hash.put("on_hold_timeout", onHoldTimeout == null ? "" : onHoldTimeout);
+        hash.put("disabled_at", Long.toString(disabledAtMillis));
+        hash.put("disabled_by", disabledBy);
+        return hash;
+    }
+
+    /** True if the fields saved differ from the user's now: someone else changed the user. */
+    public boolean changedIn(MarzbanUser now) {
+        return !Objects.equals(expire, now.expire())
+                || !Objects.equals(onHoldExpireDuration, now.onHoldExpireDuration())
+                || !Objects.equals(onHoldTimeout, now.onHoldTimeout());
+    }
+
+    private static String text(Long value) {
+        return value == null ? "" : value.toString();
+    }
+
+    private static Long number(String text) {
+        return text == null || text.isEmpty() ? null : Long.valueOf(text);
+    }
+
+    private static String emptyAsNull(String text) {
+        return text == null || text.isEmpty() ? null : text;
+    }
+}

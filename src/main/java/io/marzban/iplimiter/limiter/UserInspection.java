@@ -1,0 +1,77 @@
+package io.marzban.iplimiter.limiter;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.redis.CentralRedisException;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * {@code GET /observe/limiter/users/{username}} on the management server: what the limiter knows of one user,
+ * as JSON: its devices within the window (addresses, nodes, last seen), its limit, and its state.
+ */
+public final class UserInspection {
+
+    static final String PATH = "/observe/limiter/users/";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final CentralRedis redis;
+    private final ViolationChecker checker;
+    private final UserLimits limits;
+    private final long windowMillis;
+    private final Clock clock;
+
+    public UserInspection(CentralRedis redis, ViolationChecker checker, UserLimits limits, long windowMillis,
+                          Clock clock) {
+        this.redis = redis;
+        this.checker = checker;
+        this.limits = limits;
+        this.windowMillis = windowMillis;
+        this.clock = clock;
+    }
+
+    /** Adds the endpoint to the management server's router; Redis is read off the event loop. */
+    public void addTo(Router router) {
+        router.get(PATH + ":username").blockingHandler(this::answer);
+    }
+
+    private void answer(RoutingContext request) {
+        try {
+            byte[] body = JSON.writeValueAsBytes(describe(request.pathParam("username")));
+            request.response().putHeader("Content-Type", "application/json")
+                    .end(io.vertx.core.buffer.Buffer.buffer(body));
+        } catch (CentralRedisException e) {
+            request.response().setStatusCode(503).end(e.getMessage());
+        } catch (JsonProcessingException e) {
+            request.fail(e);
+        }
+    }
+
+    Map<String, Object> describe(String user) {
+        long now = clock.millis();
+        Map<String, Object> description = new LinkedHashMap<>();
+        description.put("username", user);
+        OptionalInt limit = limits.limitOf(user);
+        description.put("limit", limit.isPresent() ? limit.getAsInt() : "exempt");
+        description.put("devices", checker.devices(user, (now - windowMillis) / 1000.0).stream()
+                .map(device -> Map.of("block", device.block().toString(), "addresses", device.addresses(),
+                        "nodes", device.nodes(), "last_seen", device.lastSeen()))
+                .toList());
+        redis.call(jedis -> {
+            Double overSince = jedis.zscore(LimiterKeys.over(), user);
+            description.put("over_since", overSince == null ? null : overSince / 1000);
+            description.put("acted", jedis.sismember(LimiterKeys.acted(), user));
+            Map<String, String> saved = jedis.hgetAll(LimiterKeys.disabled(user));
+            description.put("disabled_by_limiter", saved.isEmpty() ? null : saved);
+            Double restoreAt = jedis.zscore(LimiterKeys.restores(), user);
+            description.put("restore_at", restoreAt == null ? null : restoreAt / 1000);
+            return null;
+        });
+        return description;
+    }
+}

@@ -1,0 +1,156 @@
+package io.marzban.iplimiter.limiter;
+
+import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
+import io.marzban.iplimiter.limiter.marzban.MarzbanException;
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.params.ZAddParams;
+import redis.clients.jedis.resps.Tuple;
+
+/**
+ * Counts each recently seen user's devices within ACTIVE_WINDOW and keeps, in Redis, since when a user has been
+ * over its limit. A user over the limit for VIOLATION_GRACE goes to {@link Enforcement}; one back within it
+ * loses its violation. Observations older than the window still update last-seen but count for nothing here.
+ */
+public final class ViolationChecker {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ViolationChecker.class);
+    /**
+     * Drops a user's addresses last seen before ARGV[1] from both its keys at once, so that an address seen again
+     * meanwhile is never lost, and the node names of an active user do not pile up.
+     */
+    private static final String FORGET_OLD_ADDRESSES = """
+            local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+            for _, member in ipairs(old) do
+              redis.call('ZREM', KEYS[1], member)
+              redis.call('HDEL', KEYS[2], member)
+            end
+            return #old""";
+
+    private final CentralRedis redis;
+    private final MarzbanApi marzban;
+    private final DeviceGrouping grouping;
+    private final UserLimits limits;
+    private final Enforcement enforcement;
+    private final long windowMillis;
+    private final long graceMillis;
+    private final Clock clock;
+    private final Notifications notifications;
+    private final AtomicInteger tracked = new AtomicInteger();
+    private final AtomicInteger overLimit = new AtomicInteger();
+    private final Counter checks;
+    /** Only the check thread touches it. */
+    private boolean marzbanAway;
+
+    public ViolationChecker(CentralRedis redis, MarzbanApi marzban, DeviceGrouping grouping, UserLimits limits,
+                            Enforcement enforcement, long windowMillis, long graceMillis, Clock clock,
+                            Notifications notifications, MeterRegistry meters) {
+        this.redis = redis;
+        this.marzban = marzban;
+        this.grouping = grouping;
+        this.limits = limits;
+        this.enforcement = enforcement;
+        this.windowMillis = windowMillis;
+        this.graceMillis = graceMillis;
+        this.clock = clock;
+        this.notifications = notifications;
+        Gauge.builder("marzban_limiter_users_tracked", tracked, AtomicInteger::get)
+                .description("Users seen within ACTIVE_WINDOW at the last check").register(meters);
+        this.checks = Counter.builder("marzban_limiter_checks")
+                .description("Checks of all recent users completed").register(meters);
+        Gauge.builder("marzban_limiter_users_over_limit", overLimit, AtomicInteger::get)
+                .description("Users over their limit at the last check").register(meters);
+    }
+
+    /** Checks every user seen within the window, and every user still marked over; returns how many are over. */
+    public int checkAll() {
+        probeMarzban();
+        long now = clock.millis();
+        double from = (now - windowMillis) / 1000.0;
+        Set<String> users = redis.call(jedis -> {
+            jedis.zremrangeByScore(LimiterKeys.users(), Double.NEGATIVE_INFINITY, from);
+            Set<String> recent = new LinkedHashSet<>(jedis.zrangeByScore(LimiterKeys.users(), from,
+                    Double.POSITIVE_INFINITY));
+            recent.addAll(jedis.zrange(LimiterKeys.over(), 0, -1));
+            return recent;
+        });
+        int over = 0;
+        for (String user : users) {
+            if (check(user, now, from)) {
+                over++;
+            }
+        }
+        tracked.set(users.size());
+        overLimit.set(over);
+        checks.increment();
+        return over;
+    }
+
+    /** While Marzban is away no decision is taken: this throws until it answers again, and notifies once. */
+    private void probeMarzban() {
+        try {
+            marzban.probeIfIdle();
+            marzbanAway = false;
+        } catch (MarzbanException e) {
+            if (!marzbanAway) {
+                marzbanAway = true;
+                notifications.send("marzban_error", Map.of("kind", e.kind().name().toLowerCase(Locale.ROOT),
+                        "message", e.getMessage()));
+            }
+            throw e;
+        }
+    }
+
+    /** The user's devices seen since {@code from} (epoch seconds). */
+    List<Device> devices(String user, double from) {
+        return redis.call(jedis -> {
+            jedis.eval(FORGET_OLD_ADDRESSES, List.of(LimiterKeys.seen(user), LimiterKeys.nodes(user)),
+                    List.of(Double.toString(from)));
+            Map<String, Double> lastSeen = new HashMap<>();
+            for (Tuple seen : jedis.zrangeByScoreWithScores(LimiterKeys.seen(user), from, Double.POSITIVE_INFINITY)) {
+                lastSeen.put(seen.getElement(), seen.getScore());
+            }
+            return grouping.devices(lastSeen, jedis.hgetAll(LimiterKeys.nodes(user)));
+        });
+    }
+
+    private boolean check(String user, long now, double from) {
+        OptionalInt limit = limits.limitOf(user);
+        List<Device> devices = limit.isPresent() ? devices(user, from) : List.of();
+        if (limit.isEmpty() || devices.size() <= limit.getAsInt()) {
+            long ended = redis.call(jedis -> {
+                jedis.srem(LimiterKeys.acted(), user);
+                return jedis.zrem(LimiterKeys.over(), user);
+            });
+            if (ended > 0) {
+                LOG.info("User {} is within the limit again: {} devices", user, devices.size());
+            }
+            return false;
+        }
+        long since = redis.call(jedis -> {
+            // NX: the first instance to see the violation sets its start, every later check keeps it
+            jedis.zadd(LimiterKeys.over(), now, user, ZAddParams.zAddParams().nx());
+            return jedis.zscore(LimiterKeys.over(), user).longValue();
+        });
+        if (now - since >= graceMillis) {
+            enforcement.act(user, limit.getAsInt(), devices);
+        } else if (since == now) {
+            LOG.info("User {} is over the limit ({} devices, limit {}); acting if it lasts {} ms: {}", user,
+                    devices.size(), limit.getAsInt(), graceMillis, devices);
+        }
+        return true;
+    }
+}

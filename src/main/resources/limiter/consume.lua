@@ -1,0 +1,51 @@
+-- Moves up to ARGV[1] events from the agents' queue into the per-user counting state, in one atomic step:
+-- an event is either still in the queue or counted, never both and never neither, whatever happens to the limiter.
+-- Replaying an event changes nothing (ZADD GT keeps the latest time), so no count can be inflated.
+--
+-- KEYS[1]  the queue (agents LPUSH, so the oldest event is at the right end)
+-- KEYS[2]  the users index: user -> last seen (epoch seconds)
+-- ARGV[1]  how many events to take at most
+-- ARGV[2]  prefix of the seen keys: <prefix><user> is a sorted set, member -> last seen (epoch seconds)
+-- ARGV[3]  prefix of the nodes keys: <prefix><user> is a hash, member -> node that saw it last
+-- ARGV[4]  lifetime of the per-user keys, in seconds (renewed by every event)
+-- A member is the client address, or "f|" .. address when the node took it from X-Forwarded-For.
+-- Returns {events taken, malformed events among them (dropped: they can never be counted)}.
+local events = redis.call('RPOP', KEYS[1], ARGV[1])
+if not events then
+  return {0, 0}
+end
+local malformed = 0
+for _, raw in ipairs(events) do
+  local decoded, event = pcall(cjson.decode, raw)
+  local user, address, at
+  if decoded and type(event) == 'table' then
+    at = event.timestamp
+    address = event.client_ip
+    user = event.username
+    if type(user) ~= 'string' and type(event.email) == 'string' then
+      -- Marzban's email is <user id>.<username>; usernames may hold dots, so split at the first one
+      user = string.match(event.email, '^%d+%.(.+)$') or event.email
+    end
+  end
+  if type(user) == 'string' and user ~= '' and type(address) == 'string' and address ~= ''
+      and type(at) == 'number' then
+    -- as written, to the microsecond: a bare Lua number would reach Redis with only 14 significant digits
+    local score = string.format('%.6f', at)
+    local member = address
+    if event.forwarded == true then
+      member = 'f|' .. address
+    end
+    local seen = ARGV[2] .. user
+    local previous = redis.call('ZSCORE', seen, member)
+    if type(event.node_name) == 'string' and (not previous or at >= tonumber(previous)) then
+      redis.call('HSET', ARGV[3] .. user, member, event.node_name)
+      redis.call('EXPIRE', ARGV[3] .. user, ARGV[4])
+    end
+    redis.call('ZADD', seen, 'GT', score, member)
+    redis.call('EXPIRE', seen, ARGV[4])
+    redis.call('ZADD', KEYS[2], 'GT', score, user)
+  else
+    malformed = malformed + 1
+  end
+end
+return {#events, malformed}

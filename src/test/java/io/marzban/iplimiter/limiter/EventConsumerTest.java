@@ -1,0 +1,112 @@
+package io.marzban.iplimiter.limiter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.marzban.iplimiter.config.RedisEndpoint;
+import io.marzban.iplimiter.config.SettingsReader;
+import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.support.RedisServer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/** The consuming script against a real Redis: what it keeps of each event, what it drops. */
+class EventConsumerTest {
+
+    @TempDir
+    Path dir;
+    private RedisServer redis;
+    private CentralRedis central;
+    private final SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    private EventConsumer consumer;
+
+    @BeforeEach
+    void start() throws Exception {
+        redis = RedisServer.start(dir);
+        RedisEndpoint endpoint = new SettingsReader(Map.of("CENTRAL_REDIS_URL", redis.url())).centralRedis();
+        central = new CentralRedis(endpoint, null, "test", 5000);
+        consumer = new EventConsumer(central, Events.QUEUE, 2, 900, meters);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        central.close();
+        redis.close();
+    }
+
+    @Test
+    void eachEventUpdatesItsUsersAddressesNodesAndTheUsersIndex() {
+        Events.push(redis, Events.event("node-a", "maria", "198.51.100.1", 1000.5, false),
+                Events.event("node-b", "maria", "198.51.100.1", 1002.25, false),
+                Events.event("node-a", "maria", "198.51.100.1", 1001.0, false),
+                Events.event("node-b", "maria", "203.0.113.9", 999.0, true));
+
+        assertEquals(4, consumer.consumeAvailable());
+        try (Jedis jedis = redis.client()) {
+            assertEquals(1002.25, jedis.zscore(LimiterKeys.seen("maria"), "198.51.100.1"), "the latest time wins");
+            assertEquals(999.0, jedis.zscore(LimiterKeys.seen("maria"), "f|203.0.113.9"));
+            assertEquals(Map.of("198.51.100.1", "node-b", "f|203.0.113.9", "node-b"),
+                    jedis.hgetAll(LimiterKeys.nodes("maria")));
+            assertEquals(1002.25, jedis.zscore(LimiterKeys.users(), "maria"));
+            long ttl = jedis.ttl(LimiterKeys.seen("maria"));
+            assertEquals(true, ttl > 800 && ttl <= 900, "ttl " + ttl);
+        }
+    }
+
+    @Test
+    void withoutAUsernameTheUserComesFromTheEmailSplitAtTheFirstDot() {
+        Events.push(redis, "{\"timestamp\":5.0,\"email\":\"42.ana.maria\",\"client_ip\":\"198.51.100.1\"}");
+
+        consumer.consumeAvailable();
+        try (Jedis jedis = redis.client()) {
+            assertEquals(Set.of("198.51.100.1"), Set.copyOf(jedis.zrange(LimiterKeys.seen("ana.maria"), 0, -1)));
+        }
+    }
+
+    @Test
+    void malformedEventsAreDroppedAndCountedWithoutStoppingTheBatch() {
+        Events.push(redis, "not json", "[1,2]", "{\"timestamp\":\"x\",\"username\":\"a\",\"client_ip\":\"1.2.3.4\"}",
+                "{\"timestamp\":1.0,\"client_ip\":\"1.2.3.4\"}", Events.event("node-a", "maria", "198.51.100.1"));
+
+        assertEquals(5, consumer.consumeAvailable());
+        assertEquals(4, meters.get("marzban_limiter_events_malformed").counter().count());
+        assertEquals(1, meters.get("marzban_limiter_events_consumed").counter().count());
+        try (Jedis jedis = redis.client()) {
+            assertEquals(List.of("maria"), jedis.zrange(LimiterKeys.users(), 0, -1));
+        }
+    }
+
+    @Test
+    void theLagIsTheAgeOfTheOldestEventWaiting() {
+        double now = System.currentTimeMillis() / 1000.0;
+        Events.push(redis, Events.event("node-a", "maria", "198.51.100.1", now - 120, false),
+                Events.event("node-a", "maria", "198.51.100.2", now - 5, false));
+        double lag = meters.get("marzban_limiter_consumer_lag_seconds").gauge().value();
+
+        assertEquals(true, lag >= 120 && lag < 180, "lag " + lag);
+        consumer.consumeAvailable();
+        assertEquals(0, meters.get("marzban_limiter_consumer_lag_seconds").gauge().value());
+    }
+
+    @Test
+    void theScriptIsLoadedAgainAfterRedisLostIt() {
+        Events.push(redis, Events.event("node-a", "maria", "198.51.100.1"));
+        consumer.consumeAvailable();
+        try (Jedis jedis = redis.client()) {
+            jedis.scriptFlush();
+        }
+        Events.push(redis, Events.event("node-a", "maria", "198.51.100.2"));
+
+        assertEquals(1, consumer.consumeAvailable());
+        try (Jedis jedis = redis.client()) {
+            assertEquals(2, jedis.zcard(LimiterKeys.seen("maria")));
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.marzban.iplimiter.limiter;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.marzban.iplimiter.support.RedisServer;
+import java.util.List;
+import redis.clients.jedis.Jedis;
+
+/** Events as the agents put them into the queue (LPUSH, newest at the left), with the fields of docs/CONFIGURATION.md. */
+final class Events {
+
+    static final String QUEUE = "node_logs_queue";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Events() {
+    }
+
+    /** An event seen now by {@code node}: user {@code <id>.<username>} from {@code address}. */
+    static String event(String node, String username, String address) {
+        return event(node, username, address, System.currentTimeMillis() / 1000.0, false);
+    }
+
+    static String event(String node, String username, String address, double timestamp, boolean forwarded) {
+        ObjectNode event = JSON.createObjectNode();
+        event.put("timestamp", microseconds(timestamp));
+        event.put("node_id", node);
+        event.put("node_name", node);
+        event.put("email", "17." + username);
+        event.put("username", username);
+        event.put("client_ip", address);
+        event.put("forwarded", forwarded);
+        event.put("network", "tcp");
+        event.put("inbound", "VLESS TCP REALITY");
+        event.put("outbound", "DIRECT");
+        event.put("raw_line", "from " + address + ":0 accepted tcp:example.com:443 email: 17." + username);
+        event.put("processed_at", System.currentTimeMillis() / 1000.0);
+        return event.toString();
+    }
+
+    /** Epoch seconds with 6 decimals, as the agents write them. */
+    static double microseconds(double timestamp) {
+        return Math.round(timestamp * 1e6) / 1e6;
+    }
+
+    static void push(RedisServer redis, String... events) {
+        push(redis, List.of(events));
+    }
+
+    static void push(RedisServer redis, List<String> events) {
+        try (Jedis jedis = redis.client()) {
+            jedis.lpush(QUEUE, events.toArray(new String[0]));
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package io.marzban.iplimiter.limiter;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.marzban.iplimiter.config.SettingsException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The limiter's environment variables: defaults, files, and the one-line errors. */
+class LimiterSettingsTest {
+
+    @TempDir
+    Path dir;
+
+    private static Map<String, String> required() {
+        return new HashMap<>(Map.of("CENTRAL_REDIS_URL", "redis://127.0.0.1:6379/0",
+                "MARZBAN_URL", "https://panel.example.com:8000/", "MARZBAN_USERNAME", "admin",
+                "MARZBAN_PASSWORD", "hunter2"));
+    }
+
+    @Test
+    void theDefaultsAreTheDocumentedOnes() {
+        LimiterSettings settings = LimiterSettings.fromEnvironment(required());
+
+        assertEquals("node_logs_queue", settings.queueKey());
+        assertEquals(URI.create("https://panel.example.com:8000"), settings.marzbanUrl());
+        assertEquals(2, settings.limits().limitOf("anyone").getAsInt());
+        assertEquals(300_000, settings.activeWindowMillis());
+        assertEquals(60_000, settings.violationGraceMillis());
+        assertEquals(LimiterSettings.Action.REPORT, settings.action());
+        assertEquals(600_000, settings.disableForMillis());
+        assertEquals(10_000, settings.checkIntervalMillis());
+        assertEquals(32, settings.ipv4Prefix());
+        assertEquals(64, settings.ipv6Prefix());
+        assertEquals(List.of(), settings.ignored());
+        assertFalse(settings.countForwarded());
+        assertEquals(9877, settings.managementPort());
+        assertFalse(settings.toString().contains("hunter2"), settings.toString());
+    }
+
+    @Test
+    void thePasswordAndTheUserLimitsComeFromFiles() throws Exception {
+        Map<String, String> env = required();
+        env.remove("MARZBAN_PASSWORD");
+        env.put("MARZBAN_PASSWORD_FILE", Files.writeString(dir.resolve("password"), "from a file\n").toString());
+        env.put("USER_LIMITS_FILE", Files.writeString(dir.resolve("limits"), "maria 4\nbot exempt\n").toString());
+        env.put("ACTIVE_WINDOW", "1.5");
+        env.put("LIMITER_ACTION", "DISABLE");
+
+        LimiterSettings settings = LimiterSettings.fromEnvironment(env);
+        assertEquals("from a file", settings.marzbanPassword());
+        assertEquals(4, settings.limits().limitOf("Maria").getAsInt());
+        assertTrue(settings.limits().limitOf("bot").isEmpty());
+        assertEquals(1500, settings.activeWindowMillis());
+        assertEquals(LimiterSettings.Action.DISABLE, settings.action());
+    }
+
+    @Test
+    void theMarzbanSettingsAreRequired() {
+        Map<String, String> env = required();
+        env.remove("MARZBAN_URL");
+        assertEquals("MARZBAN_URL is not set; it is required",
+                assertThrows(SettingsException.class, () -> LimiterSettings.fromEnvironment(env)).getMessage());
+        Map<String, String> noPassword = required();
+        noPassword.remove("MARZBAN_PASSWORD");
+        assertEquals("set exactly one of MARZBAN_PASSWORD and MARZBAN_PASSWORD_FILE",
+                assertThrows(SettingsException.class, () -> LimiterSettings.fromEnvironment(noPassword)).getMessage());
+    }
+
+    @Test
+    void tlsFilesNeedARedissUrlAsForTheAgent() throws Exception {
+        Map<String, String> env = required();
+        env.put("CENTRAL_REDIS_CA_FILE", Files.writeString(dir.resolve("ca.pem"), "x").toString());
+        assertTrue(assertThrows(SettingsException.class, () -> LimiterSettings.fromEnvironment(env)).getMessage()
+                .contains("only apply to a rediss:// CENTRAL_REDIS_URL"));
+    }
+}
