@@ -13,7 +13,7 @@ import java.util.function.Predicate;
  *
  * <p>Scanning is hand-written (indexOf/charAt, no regex): every step is one forward or backward
  * pass, so even a multi-megabyte line is read in linear time, and no input makes it throw.
- * Instances can be shared between threads (their state, the last second and the last detour read, is replaced
+ * Instances can be shared between threads (their state, the last second and the detours read lately, is replaced
  * whole).
  */
 public final class AccessLineParser {
@@ -25,15 +25,12 @@ public final class AccessLineParser {
     /** Xray's own DNS queries are logged with this source instead of an address. */
     private static final String DNS_SOURCE = "DNS";
     private static final int MAX_PORT = 65_535;
-    /** Real detours are a few dozen characters; a longer one (a damaged line) is not worth keeping in memory. */
-    private static final int MAX_KEPT_DETOUR = 256;
 
     private final String nodeId;
     private final String nodeName;
     private final LogTimestamp.Reader timestamps;
     private final Clock clock;
-    /** The detour of the last line that had one; replaced whole, so sharing the parser between threads is safe. */
-    private Detour lastDetour = Detour.NONE;
+    private final KnownDetours detours = new KnownDetours();
 
     /**
      * @param nodeId   copied into every event
@@ -238,12 +235,16 @@ public final class AccessLineParser {
 
     /** Marzban names a user's email {@code <id>.<username>}; any other email is the username itself. */
     private static String username(String email) {
-        int digits = 0;
-        while (digits < email.length() && email.charAt(digits) >= '0' && email.charAt(digits) <= '9') {
-            digits++;
+        int dot = email.indexOf('.');
+        if (dot <= 0 || dot == email.length() - 1) {
+            return email;
         }
-        boolean marzbanPrefix = digits > 0 && digits < email.length() - 1 && email.charAt(digits) == '.';
-        return marzbanPrefix ? email.substring(digits + 1) : email;
+        for (int i = 0; i < dot; i++) {
+            if (email.charAt(i) < '0' || email.charAt(i) > '9') {
+                return email;
+            }
+        }
+        return email.substring(dot + 1);
     }
 
     /** {@code tcp} or {@code udp}, from the destination's prefix; null when the line does not say. */
@@ -254,10 +255,7 @@ public final class AccessLineParser {
         return text.startsWith("udp:", destinationStart) ? "udp" : null;
     }
 
-    /**
-     * The {@code [<detour>]} between the destination and the email marker, if there is one. The last one read is
-     * kept: a node's lines repeat a handful of detours, so most lines allocate nothing for it.
-     */
+    /** The {@code [<detour>]} between the destination and the email marker, if there is one. */
     private Detour detour(String text, int destinationStart, int emailMarker) {
         int open = text.indexOf(' ', destinationStart) + 1;
         int close = emailMarker - 1;
@@ -267,16 +265,7 @@ public final class AccessLineParser {
         if (open <= 0 || open >= close || text.charAt(open) != '[' || text.charAt(close) != ']') {
             return Detour.NONE;
         }
-        Detour last = lastDetour;
-        int length = close - open - 1;
-        if (last.text().length() == length && text.regionMatches(open + 1, last.text(), 0, length)) {
-            return last;
-        }
-        Detour read = Detour.of(text.substring(open + 1, close));
-        if (length <= MAX_KEPT_DETOUR) {
-            lastDetour = read;
-        }
-        return read;
+        return detours.of(text, open + 1, close);
     }
 
     /** Control characters (tab, NUL, ...) in an address or email mean the line is corrupt. */

@@ -13,23 +13,32 @@ final class IpAddressText {
 
     private static final char[] HEX = "0123456789abcdef".toCharArray();
     private static final int GROUPS = 8;
+    /** The longest literal read: a full IPv4-mapped form (45 characters) with a zone of up to 19. */
+    private static final int MAX_LENGTH = 64;
 
     private IpAddressText() {
     }
 
-    /** The canonical form of {@code text[start, end)}, or null if it is not an IPv4 or IPv6 address. */
-    static String canonical(String text, int start, int end) {
-        if (indexOf(text, ':', start, end) < 0) {
-            return ipv4Bits(text, start, end) < 0 ? null : text.substring(start, end); // valid IPv4 is canonical
+    /** The canonical form of {@code line[start, end)}, or null if it is not an IPv4 or IPv6 address. */
+    static String canonical(String line, int start, int end) {
+        if (end - start > MAX_LENGTH || end <= start) {
+            return null;
         }
-        int zone = indexOf(text, '%', start, end);
+        // scanned as a char array: per character, String.charAt costs more than the check itself in C1's code
+        char[] text = new char[end - start];
+        line.getChars(start, end, text, 0);
+        int length = text.length;
+        if (indexOf(text, ':', length) < 0) {
+            return ipv4Bits(text, 0, length) < 0 ? null : line.substring(start, end); // valid IPv4 is canonical
+        }
+        int zone = indexOf(text, '%', length);
         if (zone >= 0) {
-            if (zone == end - 1) {
+            if (zone == length - 1) {
                 return null; // an empty zone
             }
-            end = zone;
+            length = zone;
         }
-        int[] groups = ipv6Groups(text, start, end);
+        int[] groups = ipv6Groups(text, length);
         if (groups == null) {
             return null;
         }
@@ -49,25 +58,25 @@ final class IpAddressText {
     }
 
     /** The 32 bits of a dotted quad with no leading zeros, or -1. */
-    private static long ipv4Bits(String text, int start, int end) {
+    private static long ipv4Bits(char[] text, int start, int end) {
         long bits = 0;
         int part = 0;
         int i = start;
         while (part < 4) {
             int digitsStart = i;
             int value = 0;
-            while (i < end && i - digitsStart < 3 && isDigit(text.charAt(i))) {
-                value = value * 10 + (text.charAt(i) - '0');
+            while (i < end && i - digitsStart < 3 && isDigit(text[i])) {
+                value = value * 10 + (text[i] - '0');
                 i++;
             }
             int digits = i - digitsStart;
-            if (digits == 0 || value > 255 || digits > 1 && text.charAt(digitsStart) == '0') {
+            if (digits == 0 || value > 255 || digits > 1 && text[digitsStart] == '0') {
                 return -1;
             }
             bits = bits << 8 | value;
             part++;
             if (part < 4) {
-                if (i >= end || text.charAt(i) != '.') {
+                if (i >= end || text[i] != '.') {
                     return -1;
                 }
                 i++;
@@ -77,28 +86,28 @@ final class IpAddressText {
     }
 
     /** The eight 16-bit groups of an IPv6 address (the last two may be written as a dotted quad), or null. */
-    private static int[] ipv6Groups(String text, int start, int end) {
+    private static int[] ipv6Groups(char[] text, int end) {
         int[] groups = new int[GROUPS];
         int count = 0;
         int gap = -1; // index in groups where "::" stands
-        int i = start;
-        if (text.startsWith("::", i)) {
+        int i = 0;
+        if (end >= 2 && text[0] == ':' && text[1] == ':') {
             gap = 0;
             i += 2;
             if (i == end) {
                 return groups; // "::"
             }
-        } else if (i < end && text.charAt(i) == ':') {
+        } else if (i < end && text[i] == ':') {
             return null; // a lone leading colon
         }
         while (true) {
             int groupStart = i;
             int value = 0;
-            while (i < end && i - groupStart < 4 && hexValue(text.charAt(i)) >= 0) {
-                value = value << 4 | hexValue(text.charAt(i));
+            while (i < end && i - groupStart < 4 && hexValue(text[i]) >= 0) {
+                value = value << 4 | hexValue(text[i]);
                 i++;
             }
-            if (i < end && text.charAt(i) == '.') {
+            if (i < end && text[i] == '.') {
                 // an embedded dotted quad ends the address and fills two groups
                 long bits = count + 2 <= GROUPS ? ipv4Bits(text, groupStart, end) : -1;
                 if (bits < 0) {
@@ -115,11 +124,11 @@ final class IpAddressText {
             if (i == end) {
                 break;
             }
-            if (text.charAt(i) != ':') {
+            if (text[i] != ':') {
                 return null;
             }
             i++;
-            if (i < end && text.charAt(i) == ':') {
+            if (i < end && text[i] == ':') {
                 if (gap >= 0) {
                     return null; // a second "::"
                 }
@@ -211,9 +220,9 @@ final class IpAddressText {
         return lower >= 'a' && lower <= 'f' ? lower - 'a' + 10 : -1;
     }
 
-    private static int indexOf(String text, char c, int start, int end) {
-        for (int i = start; i < end; i++) {
-            if (text.charAt(i) == c) {
+    private static int indexOf(char[] text, char c, int end) {
+        for (int i = 0; i < end; i++) {
+            if (text[i] == c) {
                 return i;
             }
         }

@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * Writes each event as one JSON object, straight to UTF-8 bytes (the list element's format is in
@@ -17,7 +16,7 @@ import java.util.Objects;
  *
  * <p>What repeats from event to event is written once and copied after: the node's fields (the same for every
  * event), the {@code processed_at} of a group (one reading per group), the digits of the last whole second, the
- * last inbound and outbound tags, and the closing fields.
+ * detours' inbound and outbound fields, and the closing fields.
  */
 public final class EventJson {
 
@@ -41,6 +40,13 @@ public final class EventJson {
     private volatile NodeFields nodeFields = new NodeFields("", "", new byte[0]);
 
     private record NodeFields(String nodeId, String nodeName, byte[] json) {
+    }
+
+    /** The JSON of the detours written lately (immutable entries, replaced whole: a race costs a duplicate only). */
+    private final DetourFields[] detourFields = new DetourFields[16];
+    private int nextDetourFields;
+
+    private record DetourFields(String inbound, String outbound, byte[] json) {
     }
 
     /** The group's events as JSON, in the same order. */
@@ -71,9 +77,30 @@ public final class EventJson {
         out.string(event.rawLine());
         out.processedAt(event.processedAt());
         out.string(event.username());
-        out.detour(event.inbound(), event.outbound());
+        out.raw(detourFields(event.inbound(), event.outbound()));
         out.raw(ENDINGS[event.forwarded() ? 1 : 0][networkIndex(event.network())]);
         return out.toByteArray();
+    }
+
+    /**
+     * The inbound and outbound fields as JSON. The parser hands the same tag strings to every line with the same
+     * detour, so they are looked up by identity among the few a node has.
+     */
+    private byte[] detourFields(String inbound, String outbound) {
+        for (DetourFields fields : detourFields) {
+            if (fields != null && fields.inbound == inbound && fields.outbound == outbound) {
+                return fields.json;
+            }
+        }
+        Output out = new Output();
+        out.raw(INBOUND);
+        out.stringOrNull(inbound);
+        out.raw(OUTBOUND);
+        out.stringOrNull(outbound);
+        byte[] json = out.toByteArray();
+        detourFields[nextDetourFields] = new DetourFields(inbound, outbound, json);
+        nextDetourFields = (nextDetourFields + 1) % detourFields.length;
+        return json;
     }
 
     private byte[] nodeFields(ConnectionEvent event) {
@@ -117,10 +144,7 @@ public final class EventJson {
         /** The last {@code processed_at} written, and the JSON from its field name to the username's value. */
         private Instant processedAt;
         private byte[] processedAtToUsername;
-        /** The last inbound and outbound tags written, and their two fields as JSON. */
-        private String inbound;
-        private String outbound;
-        private byte[] detourFields;
+
 
         void reset() {
             length = 0;
@@ -173,22 +197,7 @@ public final class EventJson {
             raw(processedAtToUsername);
         }
 
-        void detour(String inboundTag, String outboundTag) {
-            if (detourFields == null || !Objects.equals(inboundTag, inbound) || !Objects.equals(outboundTag, outbound)) {
-                int start = length;
-                raw(INBOUND);
-                stringOrNull(inboundTag);
-                raw(OUTBOUND);
-                stringOrNull(outboundTag);
-                inbound = inboundTag;
-                outbound = outboundTag;
-                detourFields = Arrays.copyOfRange(bytes, start, length);
-                length = start;
-            }
-            raw(detourFields);
-        }
-
-        private void stringOrNull(String text) {
+        void stringOrNull(String text) {
             if (text == null) {
                 raw(NULL);
             } else {
