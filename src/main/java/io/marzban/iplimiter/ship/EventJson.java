@@ -225,21 +225,39 @@ public final class EventJson {
          * all ASCII, and no byte of a multi-byte UTF-8 sequence is ASCII, so the bytes can be scanned one by one.
          */
         void string(String text) {
-            byte[] utf8 = text.getBytes(StandardCharsets.UTF_8); // a lone surrogate becomes '?'
-            room(utf8.length + 2);
+            // Nearly every string here is ASCII, and its ISO-8859-1 bytes are a plain copy of what the String holds;
+            // any other character shows as a negative byte or '?' (unmappable), and then the UTF-8 bytes are used
+            int start = length;
+            if (!quoted(text.getBytes(StandardCharsets.ISO_8859_1), true)) {
+                length = start;
+                quoted(text.getBytes(StandardCharsets.UTF_8), false); // a lone surrogate becomes '?'
+            }
+        }
+
+        /**
+         * The bytes as a JSON string, with quotes, backslashes and control characters escaped; those are all ASCII,
+         * and no byte of a multi-byte UTF-8 sequence is ASCII, so the bytes can be scanned one by one. False, with
+         * part written, when {@code asciiOnly} and a byte is not ASCII or is '?'.
+         */
+        private boolean quoted(byte[] text, boolean asciiOnly) {
+            room(text.length + 2);
             bytes[length++] = '"';
             int copied = 0;
-            for (int i = 0; i < utf8.length; i++) {
-                byte b = utf8[i];
+            for (int i = 0; i < text.length; i++) {
+                byte b = text[i];
+                if (asciiOnly && (b < 0 || b == '?')) {
+                    return false;
+                }
                 if (b >= 0 && (b < 0x20 || b == '"' || b == '\\')) {
-                    raw(utf8, copied, i);
+                    raw(text, copied, i);
                     escape((char) b);
                     copied = i + 1;
                 }
             }
-            raw(utf8, copied, utf8.length);
+            raw(text, copied, text.length);
             room(1);
             bytes[length++] = '"';
+            return true;
         }
 
         private void escape(char c) {

@@ -45,8 +45,10 @@ final class LineSplitter {
      */
     long split(byte[] bytes, int length, long base, Lines lines) throws InterruptedException {
         int lineStart = 0;
+        int highBits = 0; // the line's bytes OR-ed together: negative once one of them is not ASCII
         for (int i = 0; i < length; i++) {
             byte b = bytes[i];
+            highBits |= b;
             if (b == 0 && i == lineStart && !skippingLongLine) {
                 lineStart = i + 1;
             } else if (b == '\n') {
@@ -54,11 +56,12 @@ final class LineSplitter {
                     skippingLongLine = false;
                 } else if (i - lineStart > maxLineBytes) {
                     countLongLine(base + lineStart);
-                } else if (!lines.take(new String(bytes, lineStart, i - lineStart, StandardCharsets.UTF_8),
+                } else if (!lines.take(decode(bytes, lineStart, i - lineStart, highBits < 0),
                         base + lineStart, base + i + 1)) {
                     return -1;
                 }
                 lineStart = i + 1;
+                highBits = 0;
             }
         }
         if (skippingLongLine || length - lineStart > maxLineBytes) {
@@ -69,6 +72,15 @@ final class LineSplitter {
             return base + length;
         }
         return base + lineStart;
+    }
+
+    /**
+     * The line as text. An ASCII line (nearly all of them) is copied as it is: the same String as UTF-8 decoding
+     * would give, without a second pass over its bytes to look for non-ASCII ones.
+     */
+    @SuppressWarnings("deprecation") // String(byte[], int hibyte, ...) is the copy without a charset's checks
+    private static String decode(byte[] bytes, int start, int count, boolean notAscii) {
+        return notAscii ? new String(bytes, start, count, StandardCharsets.UTF_8) : new String(bytes, 0, start, count);
     }
 
     /** True while the bytes of an over-long line are being dropped: the line's end is still to come. */
