@@ -2,7 +2,7 @@ package io.marzban.iplimiter;
 
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.Logging;
-import io.marzban.iplimiter.config.ManagementServer;
+import io.marzban.iplimiter.management.ManagementServer;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.monitoring.AddressMasking;
 import io.marzban.iplimiter.monitoring.ShippingMetrics;

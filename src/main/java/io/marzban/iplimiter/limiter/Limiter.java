@@ -1,7 +1,7 @@
 package io.marzban.iplimiter.limiter;
 
 import io.marzban.iplimiter.config.Logging;
-import io.marzban.iplimiter.config.ManagementServer;
+import io.marzban.iplimiter.management.ManagementServer;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
 import io.marzban.iplimiter.redis.CentralRedis;

@@ -1,4 +1,4 @@
-package io.marzban.iplimiter.config;
+package io.marzban.iplimiter.management;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;

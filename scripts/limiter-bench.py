@@ -1,0 +1,307 @@
+#!/usr/bin/env python3
+"""Throughput of the central limiter: how fast it takes the agents' events from the queue, at what CPU cost.
+
+Starts a private redis-server and a stand-in Marzban API on loopback, then the limiter (LIMITER_ACTION=report),
+feeds the queue with agent-shaped events and measures:
+
+  burst   N events pushed at once (default 1,000,000): events/s from the first push until the queue is empty,
+          and the limiter's CPU-seconds per million events
+  steady  R events/s (default 20,000) for S seconds: the longest the queue got, how long it took to drain after
+          the last push, CPU % of one core and CPU-seconds per million events
+
+Afterwards it checks the counting state: every (user, address) pair pushed is in the user's seen set, and the
+users index holds every user (nothing lost; a replay could only leave counts as they are).
+
+Runs from the repository root, with the jar built (./mvnw -q -DskipTests package). Python 3 standard library only.
+    python3 scripts/limiter-bench.py burst --events 1000000
+    python3 scripts/limiter-bench.py steady --rate 20000 --seconds 60
+"""
+import argparse
+import http.server
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+JAR = "target/marzban-ip-limiter-node.jar"
+LAUNCHER = "bin/marzban-ip-limiter-node"
+QUEUE = "node_logs_queue"
+KEY_PREFIX = "marzban_ip_limiter:limiter:"
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Redis:
+    """A minimal RESP client: enough to pipeline LPUSHes and ask a few questions."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.file = self.sock.makefile("rb")
+
+    @staticmethod
+    def encode(*args):
+        out = [b"*%d\r\n" % len(args)]
+        for arg in args:
+            data = arg if isinstance(arg, bytes) else str(arg).encode()
+            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
+        return b"".join(out)
+
+    def read(self):
+        line = self.file.readline()
+        kind, rest = line[:1], line[1:-2]
+        if kind in (b"+", b"-"):
+            if kind == b"-":
+                raise RuntimeError(rest.decode())
+            return rest.decode()
+        if kind == b":":
+            return int(rest)
+        if kind == b"$":
+            if int(rest) < 0:
+                return None
+            data = self.file.read(int(rest) + 2)[:-2]
+            return data.decode()
+        if kind == b"*":
+            return [self.read() for _ in range(int(rest))]
+        raise RuntimeError("unexpected reply %r" % line)
+
+    def call(self, *args):
+        self.sock.sendall(self.encode(*args))
+        return self.read()
+
+    def pipeline(self, commands):
+        self.sock.sendall(b"".join(self.encode(*c) for c in commands))
+        return [self.read() for _ in commands]
+
+
+class Marzban(http.server.BaseHTTPRequestHandler):
+    """Answers what the limiter asks in report mode: a token, the admin, any user as active."""
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, body):
+        data = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.reply({"access_token": "bench-token", "token_type": "bearer"})
+
+    def do_GET(self):
+        if self.path.startswith("/api/user/"):
+            self.reply({"username": self.path.rsplit("/", 1)[1], "status": "active", "expire": None,
+                        "data_limit": None, "used_traffic": 0, "on_hold_expire_duration": None,
+                        "on_hold_timeout": None})
+        else:
+            self.reply({"username": "admin", "is_sudo": True})
+
+    do_PUT = do_GET
+
+
+class Events:
+    """Agent-shaped events: USERS users, each seen from one to three of its own addresses, stamped now."""
+
+    USERS = 5000
+
+    def __init__(self, seed):
+        self.random = random.Random(seed)
+        self.addresses = {}
+        self.pairs = set()
+
+    def one(self, node):
+        user = self.random.randrange(self.USERS)
+        choices = self.addresses.setdefault(user, ["10.%d.%d.%d" % (user >> 8 & 255, user & 255, i + 1)
+                                                   for i in range(1 + user % 3)])
+        address = self.random.choice(choices)
+        self.pairs.add((user, address))
+        now = time.time()
+        email = "%d.user%d" % (user, user)
+        line = ("%s from %s:%d accepted tcp:www.example.com:443 [VLESS TCP REALITY >> DIRECT] email: %s"
+                % (time.strftime("%Y/%m/%d %H:%M:%S", time.gmtime(now)), address, 40000 + user % 20000, email))
+        return ('{"timestamp":%.6f,"node_id":"node-%d","node_name":"Node %d","email":"%s","client_ip":"%s",'
+                '"raw_line":"%s","processed_at":%.6f,"username":"user%d","inbound":"VLESS TCP REALITY",'
+                '"outbound":"DIRECT","forwarded":false,"network":"tcp"}'
+                % (now, node, node, email, address, line, now, user)).encode()
+
+    def batch(self, size):
+        node = self.random.randrange(4)
+        return [self.one(node) for _ in range(size)]
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def start_limiter(redis_port, marzban_port, work):
+    env = dict(os.environ, CENTRAL_REDIS_URL="redis://127.0.0.1:%d/0" % redis_port,
+               MARZBAN_URL="http://127.0.0.1:%d" % marzban_port, MARZBAN_USERNAME="admin",
+               MARZBAN_PASSWORD="bench", LIMITER_ACTION="report", MANAGEMENT_PORT=str(free_port()),
+               LOG_LEVEL="WARN", CHECK_INTERVAL="10")
+    if os.access(LAUNCHER, os.X_OK):
+        command = [LAUNCHER, "limiter"]
+    else:
+        command = ["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m", "-jar", JAR, "limiter"]
+    out = open(os.path.join(work, "limiter.out"), "wb")
+    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    return process
+
+
+def wait_consuming(redis, events, deadline=60):
+    """Pushes one canary event and waits until the limiter has taken it: the limiter is ready."""
+    redis.call("LPUSH", QUEUE, *events.batch(1))
+    start = time.time()
+    while redis.call("LLEN", QUEUE) > 0:
+        if time.time() - start > deadline:
+            raise RuntimeError("the limiter did not take an event within %d s" % deadline)
+        time.sleep(0.05)
+    return time.time() - start
+
+
+def check_state(redis, events):
+    missing = 0
+    by_user = {}
+    for user, address in events.pairs:
+        by_user.setdefault(user, set()).add(address)
+    for user, addresses in by_user.items():
+        seen = set(redis.call("ZRANGE", KEY_PREFIX + "seen:user%d" % user, 0, -1))
+        missing += len(addresses - seen)
+    indexed = redis.call("ZCARD", KEY_PREFIX + "users")
+    return missing, len(by_user), indexed
+
+
+def burst(redis, events, pid, count):
+    cpu0 = cpu_seconds(pid)
+    start = time.time()
+    pushed = 0
+    while pushed < count:
+        chunk = min(100, count - pushed)
+        commands = []
+        for _ in range(10):
+            if pushed >= count:
+                break
+            size = min(chunk, count - pushed)
+            commands.append(("LPUSH", QUEUE, *events.batch(size)))
+            pushed += size
+        redis.pipeline(commands)
+    pushed_at = time.time()
+    peak = redis.call("LLEN", QUEUE)
+    while redis.call("LLEN", QUEUE) > 0:
+        time.sleep(0.02)
+    end = time.time()
+    cpu = cpu_seconds(pid) - cpu0
+    print("burst: %d events pushed in %.2f s, queue %d long then; drained %.2f s after the first push"
+          % (count, pushed_at - start, peak, end - start))
+    print("burst: limiter %.0f events/s, %.2f CPU-s, %.2f CPU-s per million events, RSS %.0f MiB"
+          % (count / (end - start), cpu, cpu * 1e6 / count, rss_mib(pid)))
+
+
+def steady(redis, events, pid, rate, seconds):
+    cpu0 = cpu_seconds(pid)
+    start = time.time()
+    per_tick = max(1, rate // 100)  # a push every 10 ms
+    pushed = 0
+    longest = 0
+    tick = 0
+    while time.time() - start < seconds:
+        tick += 1
+        redis.call("LPUSH", QUEUE, *events.batch(per_tick))
+        pushed += per_tick
+        if tick % 10 == 0:
+            longest = max(longest, redis.call("LLEN", QUEUE))
+        pause = start + tick * 0.01 - time.time()
+        if pause > 0:
+            time.sleep(pause)
+    pushed_for = time.time() - start
+    left = redis.call("LLEN", QUEUE)
+    while redis.call("LLEN", QUEUE) > 0:
+        time.sleep(0.02)
+    drained = time.time() - start - pushed_for
+    cpu = cpu_seconds(pid) - cpu0
+    print("steady: %d events in %.1f s (%.0f/s); queue at most %d long, %d at the end, empty %.2f s later"
+          % (pushed, pushed_for, pushed / pushed_for, longest, left, drained))
+    print("steady: limiter %.1f %% of a core, %.2f CPU-s per million events, RSS %.0f MiB"
+          % (cpu * 100 / (pushed_for + drained), cpu * 1e6 / pushed, rss_mib(pid)))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["burst", "steady"], nargs="?", default="burst")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--rate", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args()
+    if not shutil.which("redis-server"):
+        sys.exit("limiter-bench: needs redis-server (apt-get install -y redis-server)")
+    if not os.path.exists(JAR) and not os.access(LAUNCHER, os.X_OK):
+        sys.exit("limiter-bench: build first: ./mvnw -q -DskipTests package")
+
+    work = tempfile.mkdtemp(prefix="limiter-bench-")
+    redis_port = free_port()
+    redis_process = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no", "--dir", work],
+                                     stdout=subprocess.DEVNULL, start_new_session=True)
+    marzban = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Marzban)
+    threading.Thread(target=marzban.serve_forever, daemon=True).start()
+    limiter = None
+    try:
+        for _ in range(100):
+            try:
+                redis = Redis(redis_port)
+                redis.call("PING")
+                break
+            except OSError:
+                time.sleep(0.05)
+        events = Events(args.seed)
+        limiter = start_limiter(redis_port, marzban.server_address[1], work)
+        ready = wait_consuming(redis, events)
+        print("limiter took its first event %.2f s after start (pid %d)" % (ready, limiter.pid))
+        if args.mode == "burst":
+            burst(redis, events, limiter.pid, args.events)
+        else:
+            steady(redis, events, limiter.pid, args.rate, args.seconds)
+        missing, users, indexed = check_state(redis, events)
+        print("state: %d users, %d in the users index, %d (user, address) pairs missing"
+              % (users, indexed, missing))
+        return 0 if missing == 0 and indexed >= users else 1
+    finally:
+        if limiter is not None:
+            os.killpg(limiter.pid, signal.SIGTERM)
+            try:
+                limiter.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(limiter.pid, signal.SIGKILL)
+        os.killpg(redis_process.pid, signal.SIGTERM)
+        redis_process.wait(10)
+        marzban.shutdown()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
