@@ -4,8 +4,9 @@
 Starts a private redis-server and a stand-in Marzban API on loopback, then the limiter (LIMITER_ACTION=report),
 feeds the queue with agent-shaped events and measures:
 
-  burst   N events pushed at once (default 1,000,000): events/s from the first push until the queue is empty,
-          and the limiter's CPU-seconds per million events
+  burst   N events (default 1,000,000) waiting in the queue when the limiter starts: events/s from its first
+          event until the queue is empty, and CPU-seconds per million events of the limiter and of Redis (which
+          runs the consuming script)
   steady  R events/s (default 20,000) for S seconds: the longest the queue got, how long it took to drain after
           the last push, CPU % of one core and CPU-seconds per million events
 
@@ -195,9 +196,7 @@ def check_state(redis, events):
     return missing, len(by_user), indexed
 
 
-def burst(redis, events, pid, count):
-    cpu0 = cpu_seconds(pid)
-    start = time.time()
+def push(redis, events, count):
     pushed = 0
     while pushed < count:
         chunk = min(100, count - pushed)
@@ -209,20 +208,26 @@ def burst(redis, events, pid, count):
             commands.append(("LPUSH", QUEUE, *events.batch(size)))
             pushed += size
         redis.pipeline(commands)
-    pushed_at = time.time()
-    peak = redis.call("LLEN", QUEUE)
+
+
+def burst(redis, redis_pid, limiter, count):
+    """The queue holds count events; the limiter has just been started: time it from its first event."""
+    while redis.call("LLEN", QUEUE) == count:
+        time.sleep(0.005)
+    start = time.time()
+    cpu0, redis_cpu0 = cpu_seconds(limiter.pid), cpu_seconds(redis_pid)
     while redis.call("LLEN", QUEUE) > 0:
         time.sleep(0.02)
     end = time.time()
-    cpu = cpu_seconds(pid) - cpu0
-    print("burst: %d events pushed in %.2f s, queue %d long then; drained %.2f s after the first push"
-          % (count, pushed_at - start, peak, end - start))
-    print("burst: limiter %.0f events/s, %.2f CPU-s, %.2f CPU-s per million events, RSS %.0f MiB"
-          % (count / (end - start), cpu, cpu * 1e6 / count, rss_mib(pid)))
+    cpu, redis_cpu = cpu_seconds(limiter.pid) - cpu0, cpu_seconds(redis_pid) - redis_cpu0
+    print("burst: %d events taken in %.2f s = %.0f events/s; limiter %.2f CPU-s (%.2f per million events), "
+          "Redis %.2f CPU-s (%.2f per million), limiter RSS %.0f MiB"
+          % (count, end - start, count / (end - start), cpu, cpu * 1e6 / count, redis_cpu,
+             redis_cpu * 1e6 / count, rss_mib(limiter.pid)))
 
 
-def steady(redis, events, pid, rate, seconds):
-    cpu0 = cpu_seconds(pid)
+def steady(redis, events, redis_pid, pid, rate, seconds):
+    cpu0, redis_cpu0 = cpu_seconds(pid), cpu_seconds(redis_pid)
     start = time.time()
     per_tick = max(1, rate // 100)  # a push every 10 ms
     pushed = 0
@@ -242,11 +247,12 @@ def steady(redis, events, pid, rate, seconds):
     while redis.call("LLEN", QUEUE) > 0:
         time.sleep(0.02)
     drained = time.time() - start - pushed_for
-    cpu = cpu_seconds(pid) - cpu0
+    cpu, redis_cpu = cpu_seconds(pid) - cpu0, cpu_seconds(redis_pid) - redis_cpu0
     print("steady: %d events in %.1f s (%.0f/s); queue at most %d long, %d at the end, empty %.2f s later"
           % (pushed, pushed_for, pushed / pushed_for, longest, left, drained))
-    print("steady: limiter %.1f %% of a core, %.2f CPU-s per million events, RSS %.0f MiB"
-          % (cpu * 100 / (pushed_for + drained), cpu * 1e6 / pushed, rss_mib(pid)))
+    print("steady: limiter %.1f %% of a core (%.2f CPU-s per million events), Redis %.1f %% (%.2f per million), "
+          "limiter RSS %.0f MiB" % (cpu * 100 / (pushed_for + drained), cpu * 1e6 / pushed,
+                                   redis_cpu * 100 / (pushed_for + drained), redis_cpu * 1e6 / pushed, rss_mib(pid)))
 
 
 def main():
@@ -279,13 +285,15 @@ def main():
             except OSError:
                 time.sleep(0.05)
         events = Events(args.seed)
-        limiter = start_limiter(redis_port, marzban.server_address[1], work)
-        ready = wait_consuming(redis, events)
-        print("limiter took its first event %.2f s after start (pid %d)" % (ready, limiter.pid))
         if args.mode == "burst":
-            burst(redis, events, limiter.pid, args.events)
+            push(redis, events, args.events)
+            limiter = start_limiter(redis_port, marzban.server_address[1], work)
+            burst(redis, redis_process.pid, limiter, args.events)
         else:
-            steady(redis, events, limiter.pid, args.rate, args.seconds)
+            limiter = start_limiter(redis_port, marzban.server_address[1], work)
+            ready = wait_consuming(redis, events)
+            print("limiter took its first event %.2f s after start (pid %d)" % (ready, limiter.pid))
+            steady(redis, events, redis_process.pid, limiter.pid, args.rate, args.seconds)
         missing, users, indexed = check_state(redis, events)
         print("state: %d users, %d in the users index, %d (user, address) pairs missing"
               % (users, indexed, missing))
