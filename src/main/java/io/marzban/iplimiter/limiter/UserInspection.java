@@ -13,27 +13,14 @@ import java.util.OptionalInt;
 
 /**
  * {@code GET /observe/limiter/users/{username}} on the management server: what the limiter knows of one user,
- * as JSON: its devices within the window (addresses, nodes, last seen), its limit, and its state.
+ * as JSON: its devices within the window (addresses, nodes, last seen), its limit, and its state. It keeps no
+ * state of its own: everything is read from Redis at each request.
  */
-public final class UserInspection {
+public record UserInspection(CentralRedis redis, ViolationChecker checker, UserLimits limits, long windowMillis,
+                             Clock clock) {
 
     static final String PATH = "/observe/limiter/users/";
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    private final CentralRedis redis;
-    private final ViolationChecker checker;
-    private final UserLimits limits;
-    private final long windowMillis;
-    private final Clock clock;
-
-    public UserInspection(CentralRedis redis, ViolationChecker checker, UserLimits limits, long windowMillis,
-                          Clock clock) {
-        this.redis = redis;
-        this.checker = checker;
-        this.limits = limits;
-        this.windowMillis = windowMillis;
-        this.clock = clock;
-    }
 
     /** Adds the endpoint to the management server's router; Redis is read off the event loop. */
     public void addTo(Router router) {
