@@ -69,8 +69,7 @@ public final class Limiter {
         main.configure()
                 .withName("marzban-ip-limiter")
                 .withRoutesIncludePattern("classpath:routes/limiter.yaml")
-                .withShutdownTimeout(10)
-                .withShutdownNowOnTimeout(true);
+                .withShutdownTimeout(10);
         ManagementServer.configure(main, settings.managementHost(), settings.managementPort(),
                 settings.managementAuthFile());
         main.setOverrideProperties(settings.toProperties());

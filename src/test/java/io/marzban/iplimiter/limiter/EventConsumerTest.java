@@ -2,8 +2,6 @@ package io.marzban.iplimiter.limiter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.marzban.iplimiter.config.RedisEndpoint;
-import io.marzban.iplimiter.config.SettingsReader;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.support.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -30,8 +28,7 @@ class EventConsumerTest {
     @BeforeEach
     void start() throws Exception {
         redis = RedisServer.start(dir);
-        RedisEndpoint endpoint = new SettingsReader(Map.of("CENTRAL_REDIS_URL", redis.url())).centralRedis();
-        central = new CentralRedis(endpoint, null, "test", 5000);
+        central = redis.central(5000);
         consumer = new EventConsumer(central, Events.QUEUE, 2, 900, meters);
     }
 

@@ -2,7 +2,6 @@ package io.marzban.iplimiter.position;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.marzban.iplimiter.config.RedisEndpoint;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.support.RedisServer;
 import java.nio.file.Path;
@@ -30,8 +29,7 @@ class RedisPositionStoreTest {
     @BeforeEach
     void startRedis() throws Exception {
         redis = RedisServer.start(dir);
-        central = new CentralRedis(new RedisEndpoint("127.0.0.1", redis.port(), false, null, null, 0), null, "test",
-                300);
+        central = redis.central(300);
         positions = new RedisPositionStore(central, "node-1");
     }
 

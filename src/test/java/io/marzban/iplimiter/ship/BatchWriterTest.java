@@ -49,8 +49,7 @@ class BatchWriterTest {
     @BeforeEach
     void startRedis() throws Exception {
         redis = RedisServer.start(dir);
-        central = new CentralRedis(new RedisEndpoint("127.0.0.1", redis.port(), false, null, null, 0), null, "test",
-                300);
+        central = redis.central(300);
         positions = new RedisPositionStore(central, "node-1");
         writer = new BatchWriter(central, positions, heartbeat(), QUEUE, 0);
     }

@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import io.marzban.iplimiter.config.RedisEndpoint;
+import io.marzban.iplimiter.redis.CentralRedis;
 import redis.clients.jedis.Jedis;
 
 /**
@@ -88,6 +90,12 @@ public final class RedisServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The project's own connection to this server, as the agent and the limiter hold it. */
+    public CentralRedis central(int timeoutMillis) {
+        return new CentralRedis(new RedisEndpoint("127.0.0.1", port, false, null, null, 0), null, "test",
+                timeoutMillis);
     }
 
     public Jedis client() {
