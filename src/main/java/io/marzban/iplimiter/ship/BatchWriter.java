@@ -17,14 +17,16 @@ import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * Writes a batch as {@code MULTI; LPUSH queue e1..eN; GET position; SET position; SET heartbeat EX 90; EXEC}: the
- * events and the read position move together or not at all. A failure throws, and Camel's redelivery calls
- * {@link #write} again. While no batch is written, {@link #beatWhileIdle} keeps the node's heartbeat alive.
+ * Writes a batch as {@code MULTI; LPUSH queue e1..eN; GET position; SET position; [SET heartbeat EX 90]; EXEC}:
+ * the events and the read position move together or not at all; the heartbeat goes with a batch every 10 s. A
+ * failure throws, and Camel's redelivery calls {@link #write} again. While no batch is written, {@link #beatWhileIdle} keeps the node's heartbeat alive.
  */
 public final class BatchWriter {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchWriter.class);
     private static final long QUEUE_SAMPLE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** A batch carries the heartbeat when the last one is this old: not each of the many batches a second. */
+    private static final long HEARTBEAT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final CentralRedis redis;
     private final RedisPositionStore positions;
@@ -35,6 +37,8 @@ public final class BatchWriter {
     private long nextBatchNanos = System.nanoTime();
     /** False once Redis refused the heartbeat key (an ACL without it); the batches then go without it. */
     private volatile boolean sendHeartbeat = true;
+    /** When a batch last carried the heartbeat (System.nanoTime); 0 before the first. */
+    private long heartbeatSentNanos;
     /** Set while an EXEC may have been applied without us seeing its reply (the connection broke). */
     private boolean outcomeUnknown;
     /** The position this writer committed last; null until its first batch. */
@@ -190,11 +194,16 @@ public final class BatchWriter {
         Transaction transaction = jedis.multi();
         Response<Long> pushed = transaction.lpush(queueKey, batch.events());
         RedisPositionStore.Commit commit = positions.commitIn(transaction, position);
-        if (sendHeartbeat) {
+        boolean beating = sendHeartbeat && (heartbeatSentNanos == 0
+                || System.nanoTime() - heartbeatSentNanos >= HEARTBEAT_EVERY_NANOS);
+        if (beating) {
             transaction.set(heartbeat.key(), heartbeat.value(position), Heartbeat.expiry());
         }
         List<Object> replies = transaction.exec();
         outcomeUnknown = false;
+        if (beating) {
+            heartbeatSentNanos = System.nanoTime();
+        }
         if (replies.get(0) instanceof Exception failure) {
             // LPUSH failed inside EXEC (e.g. the queue key holds another type) while SET went through:
             // put the old position back so these events are written again once the problem is fixed
