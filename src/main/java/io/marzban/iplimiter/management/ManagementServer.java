@@ -1,5 +1,6 @@
 package io.marzban.iplimiter.management;
 
+import com.sun.net.httpserver.HttpContext;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
@@ -108,11 +109,16 @@ public final class ManagementServer extends ServiceSupport {
         routes.forEach((path, route) -> {
             boolean below = path.endsWith("/*");
             String exact = below ? path.substring(0, path.length() - 2) : path;
-            var httpContext = server.createContext(exact, handler(exact, below, route));
-            if (users != null) {
-                httpContext.setAuthenticator(users);
-            }
+            guard(server.createContext(exact, handler(exact, below, route)), users);
         });
+        // any other path: 404, yet after the credentials, so that it tells a stranger nothing
+        guard(server.createContext("/", exchange -> {
+            try {
+                send(exchange, Reply.empty(404));
+            } finally {
+                exchange.close();
+            }
+        }), users);
         // one thread answers every request in turn; the JDK's dispatcher thread only accepts the connections
         thread = Executors.newSingleThreadExecutor(task -> {
             Thread answering = new Thread(task, "management-http");
@@ -135,6 +141,12 @@ public final class ManagementServer extends ServiceSupport {
         if (jolokia != null) {
             jolokia.stop();
             jolokia = null;
+        }
+    }
+
+    private static void guard(HttpContext path, ManagementUsers users) {
+        if (users != null) {
+            path.setAuthenticator(users);
         }
     }
 
