@@ -119,7 +119,7 @@ public final class ManagementServer extends ServiceSupport {
                 exchange.close();
             }
         }), users);
-        // one thread answers every request in turn; the JDK's dispatcher thread only accepts the connections
+        // one thread answers every request in turn; the JDK's dispatcher thread hands the requests to it
         thread = Executors.newSingleThreadExecutor(task -> {
             Thread answering = new Thread(task, "management-http");
             answering.setDaemon(true);
