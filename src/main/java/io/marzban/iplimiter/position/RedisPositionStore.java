@@ -11,9 +11,10 @@ import io.marzban.iplimiter.redis.CentralRedis;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.nio.charset.StandardCharsets;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.Response;
-import redis.clients.jedis.Transaction;
+import redis.clients.jedis.Protocol;
 
 /**
  * Positions kept in the central Redis, one key per node and file:
@@ -43,27 +44,34 @@ public final class RedisPositionStore implements PositionStore {
     }
 
 
-    /** A position set in a transaction, with what it replaced, to put back if the transaction must be undone. */
+    /**
+     * A position set in a transaction, with what it replaced, to put back if the transaction must be undone: the
+     * transaction's {@code GET} and {@code SET} of the key, sent on the connection by {@link #commitIn}.
+     */
     public static final class Commit {
         private final String key;
-        private final Response<String> previous;
+        private String previous;
 
-        private Commit(String key, Response<String> previous) {
+        private Commit(String key) {
             this.key = key;
-            this.previous = previous;
+        }
+
+        /** After EXEC: the reply to the transaction's GET, the position before it. */
+        public void replaced(Object getReply) {
+            previous = getReply == null ? null : new String((byte[]) getReply, StandardCharsets.UTF_8);
         }
 
         /** After EXEC: true if there was no position before (the first batch, or Redis lost its data). */
         public boolean replacedNone() {
-            return previous.get() == null;
+            return previous == null;
         }
 
         /** After EXEC: puts the position from before the transaction back. */
         public void undo(Jedis jedis) {
-            if (previous.get() == null) {
+            if (previous == null) {
                 jedis.del(key);
             } else {
-                jedis.set(key, previous.get());
+                jedis.set(key, previous);
             }
         }
     }
@@ -78,12 +86,16 @@ public final class RedisPositionStore implements PositionStore {
         redis.call(jedis -> jedis.set(key(start.path()), encode(start)));
     }
 
-    /** Sets {@code position} as this transaction's step, reading first the one it replaces. */
-    public Commit commitIn(Transaction transaction, FilePosition position) {
+    /**
+     * Sends {@code GET key; SET key position} on a connection inside MULTI, unflushed: the two steps of the
+     * caller's transaction, reading first the position they replace. Two replies (QUEUED) follow, then two in EXEC's.
+     */
+    public Commit commitIn(Connection transaction, FilePosition position) {
         String key = key(position.path());
-        Response<String> previous = transaction.get(key);
-        transaction.set(key, encode(position));
-        return new Commit(key, previous);
+        byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+        transaction.sendCommand(Protocol.Command.GET, keyBytes);
+        transaction.sendCommand(Protocol.Command.SET, keyBytes, encode(position).getBytes(StandardCharsets.UTF_8));
+        return new Commit(key);
     }
 
     /** Reads the position on a connection the caller already holds. */
