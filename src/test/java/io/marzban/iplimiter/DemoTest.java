@@ -36,7 +36,9 @@ class DemoTest {
             assertFalse(started.stream().anyMatch(ProcessHandle::isAlive), "left running: " + started);
             assertFalse(Files.exists(workDir), workDir + " is left behind");
         } finally {
+            List<ProcessHandle> left = demo.descendants();
             demo.kill();
+            left.forEach(ProcessHandle::destroyForcibly); // a failed test must not leave the redis-server behind
         }
     }
 }

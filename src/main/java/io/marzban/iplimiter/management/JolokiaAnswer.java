@@ -3,6 +3,7 @@ package io.marzban.iplimiter.management;
 import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
 import javax.management.RuntimeMBeanException;
 import org.jolokia.core.api.LogHandler;
 import org.jolokia.json.JSONStructure;
@@ -29,6 +30,7 @@ final class JolokiaAnswer implements Answer {
 
     private static final String POLICY = "classpath:/jolokia-access.xml";
     private static final Logger LOG = LoggerFactory.getLogger(JolokiaAnswer.class);
+    private static final AtomicInteger SERVERS = new AtomicInteger();
 
     private final String path;
     private final JolokiaServiceManager services;
@@ -46,8 +48,9 @@ final class JolokiaAnswer implements Answer {
         if (policy == null) {
             throw new IOException("Jolokia's access policy " + POLICY + " is missing");
         }
+        // an id of its own for each server: the demo runs the agent's and the limiter's in one JVM
         StaticConfiguration configuration = new StaticConfiguration(ConfigKey.AGENT_ID,
-                NetworkUtil.getAgentId(path.hashCode(), "jvm"));
+                NetworkUtil.getAgentId(SERVERS.incrementAndGet(), "jvm"));
         JolokiaServiceManager services = JolokiaServiceManagerFactory.createJolokiaServiceManager(configuration,
                 new Slf4jLog(), policy);
         services.addService(new JolokiaSerializer());
