@@ -55,6 +55,11 @@ public final class AgentProcess implements AutoCloseable {
         return new AgentProcess(process, output);
     }
 
+    /** The launcher's home (bin/, the jar, config/ for a .env file), made once per test JVM. */
+    public static Path launcherHome() throws IOException {
+        return launcher().getParent().getParent();
+    }
+
     private static Map<String, String> launcherEnvironment() {
         return Map.of("PATH", System.getenv("PATH"),
                 "JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
