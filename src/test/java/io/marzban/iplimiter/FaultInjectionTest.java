@@ -210,7 +210,7 @@ class FaultInjectionTest {
         List<String> lines = AccessLines.numbered(0, 20);
         LogFile.append(log, lines);
         try (Jedis jedis = redis.client()) {
-            jedis.set("marzban_ip_limiter:position:node-1:" + log, "{not json");
+            jedis.set("{node_logs_queue}:position:node-1:" + log, "{not json");
         }
         try (RunningAgent agent = RunningAgent.start(env())) {
             assertExactlyOnce(lines);

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
@@ -20,6 +21,11 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * Writes a batch as {@code MULTI; LPUSH queue e1..eN; GET position; SET position; SET heartbeat EX 90; EXEC}: the
  * events and the read position move together or not at all. A failure throws, and Camel's redelivery calls
  * {@link #write} again. While no batch is written, {@link #beatWhileIdle} keeps the node's heartbeat alive.
+ *
+ * <p>Because a replica receives a batch and its position together or not at all, a promoted replica that missed
+ * the last batches (asynchronous replication) also holds the position before them. So on the first write over each
+ * new connection the stored position is compared with the one committed last: if it is behind, the file is read
+ * again from it ({@code readAgain}) and every batch of the older reading is dropped unwritten.
  */
 public final class BatchWriter {
 
@@ -31,6 +37,12 @@ public final class BatchWriter {
     private final Heartbeat heartbeat;
     private final byte[] queueKey;
     private final long nanosPerEvent;
+    /** Makes the tailer read the file again from the stored position; gives the new read generation. */
+    private final LongSupplier readAgain;
+    /** Batches of an older read generation than this were read past a lost position: they come again. */
+    private volatile long currentGeneration;
+    /** The connection over which the stored position was last found where this writer left it. */
+    private long verifiedConnection;
     /** When the rate limit lets the next batch go (System.nanoTime). */
     private long nextBatchNanos = System.nanoTime();
     /** False once Redis refused the heartbeat key (an ACL without it); the batches then go without it. */
@@ -50,9 +62,14 @@ public final class BatchWriter {
     private volatile long queueLength = -1;
     private volatile long queueLengthSampledNanos;
 
-    /** @param maxEventsPerSecond at most this many events a second to the centre; 0 for no limit */
+    /**
+     * @param readAgain          makes the tailer read again from the stored position; returns the read generation
+     *                           of its batches
+     * @param maxEventsPerSecond at most this many events a second to the centre; 0 for no limit
+     */
     public BatchWriter(CentralRedis redis, RedisPositionStore positions, Heartbeat heartbeat, String queueKey,
-                       long maxEventsPerSecond) {
+                       LongSupplier readAgain, long maxEventsPerSecond) {
+        this.readAgain = readAgain;
         this.redis = redis;
         this.positions = positions;
         this.heartbeat = heartbeat;
@@ -61,22 +78,28 @@ public final class BatchWriter {
     }
 
     public synchronized void write(EventBatch batch) throws InterruptedException {
+        if (batch.readGeneration() < currentGeneration) {
+            LOG.debug("Dropped {} events read before the file was read again", batch.size());
+            return;
+        }
         if (failingSinceNanos != 0) {
             retries.incrementAndGet();
         } else if (nanosPerEvent > 0) {
             paceFor(batch.size());
         }
         try {
-            writeOnce(batch);
+            boolean written = writeOnce(batch);
             if (failingSinceNanos != 0) {
                 LOG.info("Batches are written again after {} s of failures ({} failed attempts); catching up in file "
                         + "order", failingFor().toSeconds(), failedAttemptsInARow);
             }
             failingSinceNanos = 0;
             failedAttemptsInARow = 0;
-            eventsShipped.addAndGet(batch.size());
-            batchesWritten.incrementAndGet();
-            lastShippedNanos = System.nanoTime();
+            if (written) {
+                eventsShipped.addAndGet(batch.size());
+                batchesWritten.incrementAndGet();
+                lastShippedNanos = System.nanoTime();
+            }
         } catch (RuntimeException e) {
             writeErrors.incrementAndGet();
             failedAttemptsInARow++;
@@ -160,15 +183,21 @@ public final class BatchWriter {
         return since == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
     }
 
-    private void writeOnce(EventBatch batch) {
+    /** False if the batch was not written: it is of the reading that went past a lost position. */
+    private boolean writeOnce(EventBatch batch) {
         FilePosition position = batch.position();
-        redis.call(jedis -> {
+        return redis.call(jedis -> {
             if (outcomeUnknown && alreadyCommitted(jedis, position)) {
                 LOG.info("The last batch ({} events) reached Redis before the connection broke; not writing it again",
                         batch.size());
                 outcomeUnknown = false;
                 lastCommitted = position;
-                return null;
+                verifiedConnection = redis.connectionsOpened();
+                return true;
+            }
+            if (storedPositionLost(jedis)) {
+                outcomeUnknown = false;
+                return false; // this batch was read past the position Redis holds: it comes again
             }
             outcomeUnknown = true;
             try {
@@ -181,8 +210,33 @@ public final class BatchWriter {
                 outcomeUnknown = true;
                 commit(jedis, batch);
             }
-            return null;
+            return true;
         });
+    }
+
+    /**
+     * On a new connection: true if the central Redis holds an older position than the one committed last (a
+     * failover lost the batches after it, events and position together); then the file is read again from it.
+     * A position gone entirely is a Redis that lost everything: carried on from, not replayed (see commit).
+     */
+    private boolean storedPositionLost(Jedis jedis) {
+        FilePosition committed = lastCommitted;
+        if (committed == null || verifiedConnection == redis.connectionsOpened()) {
+            return false;
+        }
+        Optional<FilePosition> stored = positions.read(jedis, committed.path());
+        verifiedConnection = redis.connectionsOpened();
+        if (stored.isEmpty() || stored.get().equals(committed)) {
+            return false;
+        }
+        FilePosition held = stored.get();
+        String lost = held.file().equals(committed.file()) ? (committed.offset() - held.offset()) + " bytes of "
+                + committed.path() : "from an earlier file than " + committed.path();
+        LOG.warn("The central Redis holds position {}, behind {} that was committed: re-reading {} lost by the "
+                + "failover", held.offset(), committed.offset(), lost);
+        lastCommitted = held;
+        currentGeneration = readAgain.getAsLong();
+        return true;
     }
 
     private void commit(Jedis jedis, EventBatch batch) {
@@ -208,6 +262,7 @@ public final class BatchWriter {
                     position.path(), position.offset());
         }
         lastCommitted = position;
+        verifiedConnection = redis.connectionsOpened();
         sampleQueueLength(pushed.get());
         LOG.debug("Wrote {} events; {} now at offset {} (queue length {})",
                 batch.size(), position.path(), position.offset(), pushed.get());

@@ -3,6 +3,7 @@ package io.marzban.iplimiter.ship;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marzban.iplimiter.position.FilePosition;
+import io.marzban.iplimiter.redis.KeySpace;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
@@ -14,7 +15,7 @@ import redis.clients.jedis.params.SetParams;
 
 /**
  * The node's sign of life in the central Redis, so that the centre can tell "no users" from "node down":
- * {@code marzban_ip_limiter:heartbeat:<NODE_ID>} holding {@code {node_id, node_name, version, file, offset,
+ * {@code {<QUEUE_KEY>}:heartbeat:<NODE_ID>} holding {@code {node_id, node_name, version, file, offset,
  * lag_bytes, time}} for {@value #TTL_SECONDS} s. Set with every batch (in its transaction) and every 30 s while idle.
  */
 public final class Heartbeat {
@@ -23,7 +24,7 @@ public final class Heartbeat {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String VERSION = versionOfThisJar();
 
-    private final String key;
+    private final KeySpace keys;
     private final String nodeId;
     private final String nodeName;
     private final String accessLogPath;
@@ -31,8 +32,8 @@ public final class Heartbeat {
     /** Bytes of the log after a position; measured by the tailer, which exists only once the route does. */
     private volatile ToLongFunction<FilePosition> lagAfter = position -> 0;
 
-    public Heartbeat(String nodeId, String nodeName, String accessLogPath, Clock clock) {
-        this.key = "marzban_ip_limiter:heartbeat:" + nodeId;
+    public Heartbeat(KeySpace keys, String nodeId, String nodeName, String accessLogPath, Clock clock) {
+        this.keys = keys;
         this.nodeId = nodeId;
         this.nodeName = nodeName;
         this.accessLogPath = accessLogPath;
@@ -44,7 +45,7 @@ public final class Heartbeat {
     }
 
     String key() {
-        return key;
+        return keys.prefix() + "heartbeat:" + nodeId;
     }
 
     static SetParams expiry() {

@@ -95,7 +95,7 @@ public final class RedisServer implements AutoCloseable {
     /** The project's own connection to this server, as the agent and the limiter hold it. */
     public CentralRedis central(int timeoutMillis) {
         return new CentralRedis(new RedisEndpoint("127.0.0.1", port, false, null, null, 0), null, "test",
-                timeoutMillis);
+                timeoutMillis, QUEUE);
     }
 
     public Jedis client() {
