@@ -23,6 +23,8 @@ public final class CentralRedisException extends RuntimeException {
                         + "server asks for one)";
             }
         }
-        return cause.getMessage();
+        // EXECABORT says only "previous errors": the refused queued command says which (MOVED, READONLY, ...)
+        return cause.getSuppressed().length == 0 ? cause.getMessage()
+                : cause.getMessage() + " (" + cause.getSuppressed()[0].getMessage() + ")";
     }
 }
