@@ -61,12 +61,9 @@ public record RedisEndpoint(Topology topology, List<Node> nodes, String masterNa
      *                       names the user instead of being the legacy password-only form
      */
     static RedisEndpoint parse(String variable, String url, boolean passwordInFile) {
-        URI uri;
-        try {
-            uri = new URI(url);
-        } catch (URISyntaxException e) {
-            throw new SettingsException(variable + " is not a valid URL (" + e.getReason() + "); " + EXPECTED);
-        }
+        int schemeEnd = url.indexOf("://");
+        String authority = schemeEnd < 0 ? "" : url.substring(schemeEnd + 3, authorityEnd(url, schemeEnd + 3));
+        URI uri = syntax(variable, url, schemeEnd, authority);
         String scheme = String.valueOf(uri.getScheme());
         boolean tls = scheme.startsWith("rediss");
         Topology topology = null;
@@ -78,8 +75,7 @@ public record RedisEndpoint(Topology topology, List<Node> nodes, String masterNa
         if (topology == null) {
             throw new SettingsException(variable + " has scheme '" + scheme + "'; " + EXPECTED);
         }
-        String authority = uri.getRawAuthority();
-        if (authority == null || authority.isEmpty()) {
+        if (authority.isEmpty()) {
             throw new SettingsException(variable + " has no host; " + EXPECTED);
         }
         String user = null;
@@ -122,6 +118,40 @@ public record RedisEndpoint(Topology topology, List<Node> nodes, String masterNa
                     + "names a master (percent-encode a # in a password as %23)");
         }
         return new RedisEndpoint(topology, nodes, masterName, tls, user, password, database, null);
+    }
+
+    private static int authorityEnd(String url, int from) {
+        for (int i = from; i < url.length(); i++) {
+            if ("/?#".indexOf(url.charAt(i)) >= 0) {
+                return i;
+            }
+        }
+        return url.length();
+    }
+
+    /**
+     * Checks the URL's syntax with java.net.URI, one host at a time (it refuses several hosts, and [::1] among
+     * them); the URI with the first host gives the scheme, path and fragment.
+     */
+    private static URI syntax(String variable, String url, int schemeEnd, String authority) {
+        try {
+            if (schemeEnd < 0) {
+                return new URI(url);
+            }
+            int at = authority.lastIndexOf('@');
+            String before = url.substring(0, schemeEnd + 3) + authority.substring(0, at + 1);
+            String after = url.substring(schemeEnd + 3 + authority.length());
+            URI first = null;
+            for (String hostPort : authority.substring(at + 1).split(",", -1)) {
+                if (!hostPort.isEmpty()) {
+                    URI single = new URI(before + hostPort + after);
+                    first = first == null ? single : first;
+                }
+            }
+            return first != null ? first : new URI(url);
+        } catch (URISyntaxException e) {
+            throw new SettingsException(variable + " is not a valid URL (" + e.getReason() + "); " + EXPECTED);
+        }
     }
 
     /** Parsed by hand: java.net.URI leaves the host null for Docker names such as marzban_redis. */
