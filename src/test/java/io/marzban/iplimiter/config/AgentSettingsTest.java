@@ -223,5 +223,7 @@ class AgentSettingsTest {
         assertEquals("1:2000;2:4000;3:8000;4:16000;5:30000;6:30000", settings.retryDelayPattern());
         AgentSettings none = AgentSettings.fromEnvironment(env("MAX_RETRIES", "0", "MAX_RETRY_DELAY", "10"));
         assertEquals("1:10000", none.retryDelayPattern());
+        AgentSettings sentinels = AgentSettings.fromEnvironment(env("CENTRAL_REDIS_URL", "redis-sentinel://s1#m"));
+        assertEquals(5_000, sentinels.maxRetryDelayMillis(), "a promoted replica is found within 5 s");
     }
 }
