@@ -5,7 +5,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.redis.KeySpace;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
@@ -31,6 +33,8 @@ public final class RedisPositionStore implements PositionStore {
     private final CentralRedis redis;
     private final KeySpace keys;
     private final String nodeId;
+    /** Where reading of each path started in this process (loaded or saved), until a batch commits. */
+    private final Map<String, FilePosition> startedAt = new ConcurrentHashMap<>();
 
     public RedisPositionStore(CentralRedis redis, KeySpace keys, String nodeId) {
         this.redis = redis;
@@ -70,10 +74,17 @@ public final class RedisPositionStore implements PositionStore {
 
     @Override
     public Optional<FilePosition> load(String path) {
-        return redis.call(jedis -> {
+        Optional<FilePosition> stored = redis.call(jedis -> {
             moveLegacyKey(jedis, path);
             return read(jedis, path);
         });
+        stored.ifPresent(position -> startedAt.put(path, position));
+        return stored;
+    }
+
+    /** Where reading of {@code path} last started: what a writer that has committed nothing yet stands on. */
+    public Optional<FilePosition> startedAt(String path) {
+        return Optional.ofNullable(startedAt.get(path));
     }
 
     /**
@@ -126,6 +137,7 @@ public final class RedisPositionStore implements PositionStore {
     @Override
     public void save(FilePosition start) {
         redis.call(jedis -> jedis.set(key(start.path()), encode(start)));
+        startedAt.put(start.path(), start);
     }
 
     /** Sets {@code position} as this transaction's step, reading first the one it replaces. */

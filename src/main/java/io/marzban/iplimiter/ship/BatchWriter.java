@@ -195,7 +195,7 @@ public final class BatchWriter {
                 verifiedConnection = redis.connectionsOpened();
                 return true;
             }
-            if (storedPositionLost(jedis)) {
+            if (storedPositionLost(jedis, position.path())) {
                 outcomeUnknown = false;
                 return false; // this batch was read past the position Redis holds: it comes again
             }
@@ -215,12 +215,13 @@ public final class BatchWriter {
     }
 
     /**
-     * On a new connection: true if the central Redis holds an older position than the one committed last (a
-     * failover lost the batches after it, events and position together); then the file is read again from it.
-     * A position gone entirely is a Redis that lost everything: carried on from, not replayed (see commit).
+     * On a new connection: true if the central Redis holds an older position than the one committed last, or
+     * read from before the first commit (a failover lost the batches after it, events and position together);
+     * then the file is read again from it. A position gone entirely is a Redis that lost everything: carried on
+     * from, not replayed (see commit).
      */
-    private boolean storedPositionLost(Jedis jedis) {
-        FilePosition committed = lastCommitted;
+    private boolean storedPositionLost(Jedis jedis, String path) {
+        FilePosition committed = lastCommitted != null ? lastCommitted : positions.startedAt(path).orElse(null);
         if (committed == null || verifiedConnection == redis.connectionsOpened()) {
             return false;
         }
