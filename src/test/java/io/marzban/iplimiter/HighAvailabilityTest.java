@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentEnv;
 import io.marzban.iplimiter.support.ExactlyOnce;
+import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.LogFile;
 import io.marzban.iplimiter.support.RedisClusterNodes;
 import io.marzban.iplimiter.support.RedisServer;
@@ -46,19 +47,24 @@ class HighAvailabilityTest {
     @Test
     void aMasterKilledMidStreamIsFollowedToThePromotedReplicaWithNothingLostOrDoubled() throws Exception {
         Path log = Files.createFile(dir.resolve("access.log"));
-        try (SentinelGroup redis = SentinelGroup.start(dir.resolve("redis"));
-             RunningAgent agent = RunningAgent.start(env(redis.url(), log));
-             XrayWriter xray = new XrayWriter(log, true, 1, 5)) { // ~5,000 lines/s
-            redis.master().awaitAtLeast(2_000, LIMIT);
-            long killed = System.nanoTime();
-            redis.master().kill();
-            redis.awaitReplicaPromoted();
-            reportResumption(killed, redis.replica());
-            Thread.sleep(1_000);
-            xray.close();
-            ExactlyOnce.assertShipped(redis.replica(), xray.written(), LIMIT);
-            assertEquals(1, agent.timesLogged("The central Redis now writes to 127.0.0.1:" + redis.replica().port()),
-                    "one line when the agent followed the new master, without a restart");
+        try (SentinelGroup redis = SentinelGroup.start(dir.resolve("redis"))) {
+            Map<String, String> env = env(redis.url(), log);
+            try (RunningAgent agent = RunningAgent.start(env);
+                 XrayWriter xray = new XrayWriter(log, true, 1, 5)) { // ~5,000 lines/s
+                redis.master().awaitAtLeast(2_000, LIMIT);
+                long killed = System.nanoTime();
+                redis.master().kill();
+                redis.awaitReplicaPromoted();
+                reportResumption(killed, redis.replica());
+                Thread.sleep(1_000);
+                xray.close();
+                ExactlyOnce.assertShipped(redis.replica(), xray.written(), LIMIT);
+                assertEquals(1, agent.timesLogged("The central Redis now writes to 127.0.0.1:"
+                        + redis.replica().port()), "one line when the agent followed the new master, no restart");
+                String health = Http.get("http://127.0.0.1:" + env.get("MANAGEMENT_PORT")
+                        + "/observe/health?exposureLevel=full&data=true").body();
+                assertTrue(health.contains("#mymaster at 127.0.0.1:" + redis.replica().port()), health);
+            }
         }
     }
 
