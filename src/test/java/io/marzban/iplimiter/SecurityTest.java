@@ -14,6 +14,7 @@ import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.Ports;
+import io.marzban.iplimiter.support.RedisClusterNodes;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.TestCertificates;
 import java.net.http.HttpResponse;
@@ -197,6 +198,25 @@ class SecurityTest {
             try (Jedis admin = redis.client()) {
                 assertTrue(admin.exists("marzban_ip_limiter:heartbeat:node-1"));
             }
+        }
+    }
+
+    @Test
+    void onAClusterTheNodeUserNeedsOnlyClusterSlotsBesidesTheMinimalAcl() throws Exception {
+        try (RedisClusterNodes cluster = RedisClusterNodes.start(Files.createDirectories(dir.resolve("cluster")))) {
+            for (RedisServer node : cluster.nodes()) { // ACL users are per node in a cluster
+                try (Jedis admin = node.client()) {
+                    admin.aclSetUser("node-1", String.format(NODE_ACL + " +cluster|slots", "node-secret").split(" "));
+                }
+            }
+            List<String> lines = AccessLines.numbered(0, 30);
+            String url = cluster.url().replace("redis-cluster://", "redis-cluster://node-1:node-secret@");
+            RedisServer owner = cluster.ownerOf(RedisServer.QUEUE);
+            try (RunningAgent agent = RunningAgent.start(env(url))) {
+                LogFile.append(dir.resolve("access.log"), lines);
+                owner.awaitEvents(30, Duration.ofSeconds(30));
+            }
+            assertEquals(lines, owner.rawLines(RedisServer.QUEUE));
         }
     }
 

@@ -51,6 +51,10 @@ public final class RedisClusterNodes implements AutoCloseable {
         return true;
     }
 
+    public List<RedisServer> nodes() {
+        return List.copyOf(nodes);
+    }
+
     /** The seed nodes, as CENTRAL_REDIS_URL names them. */
     public String url() {
         return "redis-cluster://" + nodes.stream().map(node -> "127.0.0.1:" + node.port())
