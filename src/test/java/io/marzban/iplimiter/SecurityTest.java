@@ -16,6 +16,7 @@ import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisClusterNodes;
 import io.marzban.iplimiter.support.RedisServer;
+import io.marzban.iplimiter.support.SentinelGroup;
 import io.marzban.iplimiter.support.TestCertificates;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -217,6 +218,21 @@ class SecurityTest {
                 owner.awaitEvents(30, Duration.ofSeconds(30));
             }
             assertEquals(lines, owner.rawLines(RedisServer.QUEUE));
+        }
+    }
+
+    @Test
+    void sentinelsThatAskForAPasswordGetTheOneInTheSentinelPasswordFile() throws Exception {
+        try (SentinelGroup redis = SentinelGroup.start(dir.resolve("redis"), "sentinel-secret")) {
+            Path sentinelPassword = Files.writeString(dir.resolve("sentinel-password"), "sentinel-secret\n");
+            List<String> lines = AccessLines.numbered(0, 30);
+            try (RunningAgent agent = RunningAgent.start(env(redis.url(), "CENTRAL_REDIS_SENTINEL_PASSWORD_FILE",
+                    sentinelPassword.toString()))) {
+                LogFile.append(dir.resolve("access.log"), lines);
+                redis.master().awaitEvents(30, Duration.ofSeconds(30));
+                assertFalse(agent.logged("sentinel-secret"));
+            }
+            assertEquals(lines, redis.master().rawLines(RedisServer.QUEUE));
         }
     }
 

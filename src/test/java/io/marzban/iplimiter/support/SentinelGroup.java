@@ -19,19 +19,27 @@ public final class SentinelGroup implements AutoCloseable {
 
     private final RedisServer master;
     private final RedisServer replica;
+    /** What the sentinels ask their clients for (requirepass); null for none. */
+    private final String sentinelPassword;
     private final List<Integer> sentinelPorts = new ArrayList<>();
     private final List<Process> sentinels = new ArrayList<>();
 
-    private SentinelGroup(RedisServer master, RedisServer replica) {
+    private SentinelGroup(RedisServer master, RedisServer replica, String sentinelPassword) {
         this.master = master;
         this.replica = replica;
+        this.sentinelPassword = sentinelPassword;
     }
 
     public static SentinelGroup start(Path dir) throws Exception {
+        return start(dir, null);
+    }
+
+    /** With sentinels that ask every client, each other included, for {@code sentinelPassword}. */
+    public static SentinelGroup start(Path dir, String sentinelPassword) throws Exception {
         RedisServer master = RedisServer.start(Files.createDirectories(dir.resolve("master")));
         RedisServer replica = RedisServer.startWith(Files.createDirectories(dir.resolve("replica")),
                 "--replicaof", "127.0.0.1", Integer.toString(master.port()));
-        SentinelGroup group = new SentinelGroup(master, replica);
+        SentinelGroup group = new SentinelGroup(master, replica, sentinelPassword);
         Wait.until("the replica in sync", LIMIT, () -> info(replica, "master_link_status:up"));
         for (int i = 0; i < 3; i++) {
             group.startSentinel(Files.createDirectories(dir.resolve("sentinel-" + i)));
@@ -47,7 +55,8 @@ public final class SentinelGroup implements AutoCloseable {
                 "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master.port() + " 2",
                 "sentinel down-after-milliseconds " + MASTER_NAME + " 1000",
                 "sentinel failover-timeout " + MASTER_NAME + " 5000",
-                "sentinel parallel-syncs " + MASTER_NAME + " 1", ""));
+                "sentinel parallel-syncs " + MASTER_NAME + " 1",
+                sentinelPassword == null ? "" : "requirepass " + sentinelPassword, ""));
         sentinels.add(new ProcessBuilder("redis-server", config.toString(), "--sentinel")
                 .redirectErrorStream(true).redirectOutput(dir.resolve("sentinel.log").toFile()).start());
         sentinelPorts.add(port);
@@ -55,7 +64,7 @@ public final class SentinelGroup implements AutoCloseable {
 
     private boolean sentinelsAgree() {
         for (int port : sentinelPorts) {
-            try (Jedis sentinel = new Jedis("127.0.0.1", port)) {
+            try (Jedis sentinel = sentinel(port)) {
                 String state = sentinel.info("sentinel");
                 if (!state.contains("slaves=1,sentinels=3")) {
                     return false;
@@ -65,6 +74,14 @@ public final class SentinelGroup implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    private Jedis sentinel(int port) {
+        Jedis sentinel = new Jedis("127.0.0.1", port);
+        if (sentinelPassword != null) {
+            sentinel.auth(sentinelPassword);
+        }
+        return sentinel;
     }
 
     public String url() {
@@ -83,7 +100,7 @@ public final class SentinelGroup implements AutoCloseable {
     /** The port of the master the first sentinel that answers names. */
     public int masterPortNamedBySentinels() {
         for (int port : sentinelPorts) {
-            try (Jedis sentinel = new Jedis("127.0.0.1", port)) {
+            try (Jedis sentinel = sentinel(port)) {
                 return Integer.parseInt(sentinel.sentinelGetMasterAddrByName(MASTER_NAME).get(1));
             } catch (RuntimeException e) {
                 // ask the next one
