@@ -89,7 +89,7 @@ public final class Agent {
     }
 
     /** The Camel Main of the agent, with its beans; {@link Main#run()} runs it until {@link Main#completed()}. */
-    static Main create(AgentSettings settings, Clock clock) {
+    public static Main create(AgentSettings settings, Clock clock) {
         LoggerFactory.getLogger(Agent.class).info("Node {} ({}): shipping {} to {} list {}", settings.nodeId(),
                 settings.nodeName(), settings.accessLogPath(), settings.centralRedis(), settings.queueKey());
         CentralRedis redis = new CentralRedis(settings.centralRedis(), settings.redisTls(),

@@ -1,11 +1,12 @@
 package io.marzban.iplimiter;
 
+import io.marzban.iplimiter.demo.Demo;
 import io.marzban.iplimiter.limiter.Limiter;
 import java.util.Arrays;
 
 /**
- * The jar's entry point: {@code limiter} as the first argument runs the central limiter; no argument, or
- * {@code agent}, runs the node agent. The remaining arguments go to the one chosen.
+ * The jar's entry point: {@code limiter} as the first argument runs the central limiter, {@code demo} both halves
+ * on this machine; no argument, or {@code agent}, runs the node agent. The remaining arguments go to the one chosen.
  */
 public final class Launcher {
 
@@ -18,9 +19,10 @@ public final class Launcher {
         switch (command) {
             case "agent" -> Agent.main(rest);
             case "limiter" -> Limiter.main(rest);
+            case "demo" -> Demo.main(rest);
             default -> {
                 System.err.println("marzban-ip-limiter-node: unknown command '" + command
-                        + "'; expected agent (the default) or limiter");
+                        + "'; expected agent (the default), limiter or demo");
                 System.exit(2);
             }
         }

@@ -57,19 +57,24 @@ public record LimiterSettings(
         SettingsReader read = new SettingsReader(env);
         RedisEndpoint centralRedis = read.centralRedis();
         int ipLimit = (int) read.whole("IP_LIMIT", 2, 1, 10_000);
+        Action action = Action.valueOf(read.oneOf("LIMITER_ACTION", "report", Set.of("report", "disable"))
+                .toUpperCase(Locale.ROOT));
+        // reporting needs no panel: without MARZBAN_URL the limiter only counts and reports
+        boolean panel = action == Action.DISABLE || read.optional("MARZBAN_URL") != null;
         return new LimiterSettings(
                 centralRedis,
                 read.tls(centralRedis),
                 read.seconds("REDIS_TIMEOUT", "5", 0.1, 300),
                 read.name("QUEUE_KEY", "node_logs_queue", "node_logs_queue"),
                 (int) read.whole("CONSUME_BATCH", 1000, 1, 100_000),
-                httpUrl("MARZBAN_URL", read.text("MARZBAN_URL", null), "https://panel.example.com:8000"),
-                read.name("MARZBAN_USERNAME", null, "admin"),
-                marzbanPassword(read),
+                panel ? httpUrl("MARZBAN_URL", read.text("MARZBAN_URL", null), "https://panel.example.com:8000")
+                        : null,
+                panel ? read.name("MARZBAN_USERNAME", null, "admin") : null,
+                panel ? marzbanPassword(read) : null,
                 userLimits(read, ipLimit),
                 read.seconds("ACTIVE_WINDOW", "300", 1, 86_400),
                 read.seconds("VIOLATION_GRACE", "60", 0, 86_400),
-                Action.valueOf(read.oneOf("LIMITER_ACTION", "report", Set.of("report", "disable")).toUpperCase(Locale.ROOT)),
+                action,
                 read.seconds("DISABLE_FOR", "600", 1, 30 * 86_400),
                 read.seconds("CHECK_INTERVAL", "10", 0.1, 3600),
                 (int) read.whole("IPV4_PREFIX", 32, 1, 32),
@@ -175,8 +180,8 @@ public record LimiterSettings(
     /** Never the password, the bot's token, the webhook's secret or its address (which may hold a token). */
     @Override
     public String toString() {
-        return "limiter reading " + queueKey + " at " + centralRedis + ", Marzban " + marzbanUrl + " as "
-                + marzbanUsername + ", " + limits + ", window " + activeWindowMillis + " ms, grace "
+        return "limiter reading " + queueKey + " at " + centralRedis + ", "
+                + (marzbanUrl == null ? "no Marzban panel" : "Marzban " + marzbanUrl + " as " + marzbanUsername) + ", " + limits + ", window " + activeWindowMillis + " ms, grace "
                 + violationGraceMillis + " ms, action " + action + (webhookUrl == null ? "" : ", with a webhook")
                 + (telegramBotToken == null ? "" : ", with Telegram");
     }

@@ -36,6 +36,12 @@ public final class RedisPositionStore implements PositionStore {
     /** Where reading of each path started in this process (loaded or saved), until a batch commits. */
     private final Map<String, FilePosition> startedAt = new ConcurrentHashMap<>();
 
+    /** The JSON before the offset, for the file positions are in now: it changes only when the file does. */
+    private volatile EncodedFile encodedFile;
+
+    private record EncodedFile(String path, FileIdentity file, String jsonBeforeOffset) {
+    }
+
     public RedisPositionStore(CentralRedis redis, KeySpace keys, String nodeId) {
         this.redis = redis;
         this.keys = keys;
@@ -177,11 +183,20 @@ public final class RedisPositionStore implements PositionStore {
         return "position:" + nodeId + ":" + path;
     }
 
+    /** Jackson's JSON of the position; Jackson writes only the part before the offset, once per file. */
     String encode(FilePosition position) {
-        try {
-            return JSON.writeValueAsString(new Stored(VERSION, position.path(), position.file(), position.offset()));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a position is plain data and always serializes", e);
+        EncodedFile encoded = encodedFile;
+        if (encoded == null || encoded.path() != position.path() || encoded.file() != position.file()) {
+            String json;
+            try {
+                json = JSON.writeValueAsString(new Stored(VERSION, position.path(), position.file(), 0));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("a position is plain data and always serializes", e);
+            }
+            // "offset" is the last field: {... ,"offset":0}
+            encoded = new EncodedFile(position.path(), position.file(), json.substring(0, json.length() - 2));
+            encodedFile = encoded;
         }
+        return encoded.jsonBeforeOffset() + position.offset() + '}';
     }
 }

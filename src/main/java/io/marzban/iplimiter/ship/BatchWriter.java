@@ -18,35 +18,31 @@ import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * Writes a batch as {@code MULTI; LPUSH queue e1..eN; GET position; SET position; SET heartbeat EX 90; EXEC}: the
- * events and the read position move together or not at all. A failure throws, and Camel's redelivery calls
- * {@link #write} again. While no batch is written, {@link #beatWhileIdle} keeps the node's heartbeat alive.
- *
- * <p>Because a replica receives a batch and its position together or not at all, a promoted replica that missed
- * the last batches (asynchronous replication) also holds the position before them. So on the first write over each
- * new connection the stored position is compared with the one committed last: if it is behind, the file is read
- * again from it ({@code readAgain}) and every batch of the older reading is dropped unwritten.
+ * Writes a batch as {@code MULTI; LPUSH queue e1..eN; GET position; SET position; [SET heartbeat EX 90]; EXEC}:
+ * the events and the read position move together or not at all; the heartbeat goes with a batch every 10 s. A
+ * failure throws, and Camel's redelivery calls {@link #write} again. While no batch is written,
+ * {@link #beatWhileIdle} keeps the node's heartbeat alive.
+ * After a failover that lost batches, {@link LostBatches} has the file read again and older batches dropped.
  */
 public final class BatchWriter {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchWriter.class);
     private static final long QUEUE_SAMPLE_NANOS = TimeUnit.SECONDS.toNanos(5);
+    /** A batch carries the heartbeat when the last one is this old: not each of the many batches a second. */
+    private static final long HEARTBEAT_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final CentralRedis redis;
     private final RedisPositionStore positions;
     private final Heartbeat heartbeat;
     private final byte[] queueKey;
     private final long nanosPerEvent;
-    /** Makes the tailer read the file again from the stored position; gives the new read generation. */
-    private final LongSupplier readAgain;
-    /** Batches of an older read generation than this were read past a lost position: they come again. */
-    private volatile long currentGeneration;
-    /** The connection over which the stored position was last found where this writer left it. */
-    private long verifiedConnection;
+    private final LostBatches lostBatches;
     /** When the rate limit lets the next batch go (System.nanoTime). */
     private long nextBatchNanos = System.nanoTime();
     /** False once Redis refused the heartbeat key (an ACL without it); the batches then go without it. */
     private volatile boolean sendHeartbeat = true;
+    /** When a batch last carried the heartbeat (System.nanoTime); 0 before the first. */
+    private long heartbeatSentNanos;
     /** Set while an EXEC may have been applied without us seeing its reply (the connection broke). */
     private boolean outcomeUnknown;
     /** The position this writer committed last; null until its first batch. */
@@ -69,7 +65,7 @@ public final class BatchWriter {
      */
     public BatchWriter(CentralRedis redis, RedisPositionStore positions, Heartbeat heartbeat, String queueKey,
                        LongSupplier readAgain, long maxEventsPerSecond) {
-        this.readAgain = readAgain;
+        this.lostBatches = new LostBatches(redis, positions, readAgain);
         this.redis = redis;
         this.positions = positions;
         this.heartbeat = heartbeat;
@@ -78,7 +74,7 @@ public final class BatchWriter {
     }
 
     public synchronized void write(EventBatch batch) throws InterruptedException {
-        if (batch.readGeneration() < currentGeneration) {
+        if (lostBatches.isOfAnOlderReading(batch)) {
             LOG.debug("Dropped {} events read before the file was read again", batch.size());
             return;
         }
@@ -192,10 +188,12 @@ public final class BatchWriter {
                         batch.size());
                 outcomeUnknown = false;
                 lastCommitted = position;
-                verifiedConnection = redis.connectionsOpened();
+                lostBatches.verified();
                 return true;
             }
-            if (storedPositionLost(jedis, position.path())) {
+            FilePosition held = lostBatches.behind(jedis, lastCommitted, position.path());
+            if (held != null) {
+                lastCommitted = held;
                 outcomeUnknown = false;
                 return false; // this batch was read past the position Redis holds: it comes again
             }
@@ -214,42 +212,21 @@ public final class BatchWriter {
         });
     }
 
-    /**
-     * On a new connection: true if the central Redis holds an older position than the one committed last, or
-     * read from before the first commit (a failover lost the batches after it, events and position together);
-     * then the file is read again from it. A position gone entirely is a Redis that lost everything: carried on
-     * from, not replayed (see commit).
-     */
-    private boolean storedPositionLost(Jedis jedis, String path) {
-        FilePosition committed = lastCommitted != null ? lastCommitted : positions.startedAt(path).orElse(null);
-        if (committed == null || verifiedConnection == redis.connectionsOpened()) {
-            return false;
-        }
-        Optional<FilePosition> stored = positions.read(jedis, committed.path());
-        verifiedConnection = redis.connectionsOpened();
-        if (stored.isEmpty() || stored.get().equals(committed)) {
-            return false;
-        }
-        FilePosition held = stored.get();
-        String lost = held.file().equals(committed.file()) ? (committed.offset() - held.offset()) + " bytes of "
-                + committed.path() : "from an earlier file than " + committed.path();
-        LOG.warn("The central Redis holds position {}, behind {} that was committed: re-reading {} lost by the "
-                + "failover", held.offset(), committed.offset(), lost);
-        lastCommitted = held;
-        currentGeneration = readAgain.getAsLong();
-        return true;
-    }
-
     private void commit(Jedis jedis, EventBatch batch) {
         FilePosition position = batch.position();
         Transaction transaction = jedis.multi();
         Response<Long> pushed = transaction.lpush(queueKey, batch.events());
         RedisPositionStore.Commit commit = positions.commitIn(transaction, position);
-        if (sendHeartbeat) {
+        boolean beating = sendHeartbeat && (heartbeatSentNanos == 0
+                || System.nanoTime() - heartbeatSentNanos >= HEARTBEAT_EVERY_NANOS);
+        if (beating) {
             transaction.set(heartbeat.key(), heartbeat.value(position), Heartbeat.expiry());
         }
         List<Object> replies = transaction.exec();
         outcomeUnknown = false;
+        if (beating) {
+            heartbeatSentNanos = System.nanoTime();
+        }
         if (replies.get(0) instanceof Exception failure) {
             // LPUSH failed inside EXEC (e.g. the queue key holds another type) while SET went through:
             // put the old position back so these events are written again once the problem is fixed
@@ -263,7 +240,7 @@ public final class BatchWriter {
                     position.path(), position.offset());
         }
         lastCommitted = position;
-        verifiedConnection = redis.connectionsOpened();
+        lostBatches.verified();
         sampleQueueLength(pushed.get());
         LOG.debug("Wrote {} events; {} now at offset {} (queue length {})",
                 batch.size(), position.path(), position.offset(), pushed.get());

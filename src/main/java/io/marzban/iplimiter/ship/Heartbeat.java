@@ -16,7 +16,8 @@ import redis.clients.jedis.params.SetParams;
 /**
  * The node's sign of life in the central Redis, so that the centre can tell "no users" from "node down":
  * {@code {<QUEUE_KEY>}:heartbeat:<NODE_ID>} holding {@code {node_id, node_name, version, file, offset,
- * lag_bytes, time}} for {@value #TTL_SECONDS} s. Set with every batch (in its transaction) and every 30 s while idle.
+ * lag_bytes, time}} for {@value #TTL_SECONDS} s. Set with a batch (in its transaction) every 10 s while shipping,
+ * and every 30 s while idle.
  */
 public final class Heartbeat {
 

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * shipper is behind) stops reading; the file is the buffer.
  *
  * <p>Waiting. With nothing to read, the tailer sleeps until the directory reports a change (or {@code pollMillis}
- * passes); a file that keeps growing is read at most every {@code readIntervalMillis}, so a writer that writes
- * line by line is read in groups rather than line by line.
+ * passes). While lines trickle in (the file grew within the last {@link #TRICKLE_NANOS}), it stops watching and
+ * reads every {@code readIntervalMillis} instead: Xray writes each line with a write() of its own, and every one
+ * would wake the JDK's watch thread and then this one; so CPU follows reads, not writes.
  *
  * <p>The parts: {@link ResumePoint} decides where reading begins, {@link OpenFile} is the file being read and
  * its offset, {@link LineSplitter} cuts its bytes into lines, and {@link Rotation} moves on to the file to read
@@ -40,6 +41,8 @@ public final class FileTailer implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileTailer.class);
     private static final int MIN_BUFFER = 128 * 1024;
+    /** A file that grew this recently is read every readInterval without watching (see the class comment). */
+    private static final long TRICKLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final String pathName;
     private final int linesPerGroup;
@@ -266,10 +269,16 @@ public final class FileTailer implements Runnable {
     }
 
     /**
-     * Sleeps until the directory reports a change or pollMillis passes; then, if the last read was less than
-     * readIntervalMillis ago, until that much time has passed, so that lines written one by one are read together.
+     * While lines trickle in, sleeps readIntervalMillis, not watching the directory. Otherwise sleeps until the directory reports a change or pollMillis passes; then, if the last read was less
+     * than readIntervalMillis ago, until that much time has passed, so that lines written one by one are read
+     * together.
      */
     private void awaitChange() throws InterruptedException {
+        if (file.nanosSinceGrowth() < TRICKLE_NANOS) {
+            changes.close();
+            pause(TimeUnit.NANOSECONDS.toMillis(readIntervalNanos));
+            return;
+        }
         changes.await(pollMillis);
         long sinceRead = file.nanosSinceGrowth();
         if (sinceRead < readIntervalNanos) {

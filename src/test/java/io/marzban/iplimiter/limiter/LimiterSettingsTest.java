@@ -66,15 +66,28 @@ class LimiterSettingsTest {
     }
 
     @Test
-    void theMarzbanSettingsAreRequired() {
+    void theMarzbanSettingsAreRequiredToDisableAndWhenAPanelIsNamed() {
         Map<String, String> env = required();
         env.remove("MARZBAN_URL");
+        env.put("LIMITER_ACTION", "disable");
         assertEquals("MARZBAN_URL is not set; it is required",
                 assertThrows(SettingsException.class, () -> LimiterSettings.fromEnvironment(env)).getMessage());
         Map<String, String> noPassword = required();
         noPassword.remove("MARZBAN_PASSWORD");
         assertEquals("set exactly one of MARZBAN_PASSWORD and MARZBAN_PASSWORD_FILE",
                 assertThrows(SettingsException.class, () -> LimiterSettings.fromEnvironment(noPassword)).getMessage());
+    }
+
+    @Test
+    void reportingNeedsNoPanel() {
+        Map<String, String> env = required();
+        env.remove("MARZBAN_URL");
+        env.remove("MARZBAN_USERNAME");
+        env.remove("MARZBAN_PASSWORD");
+        LimiterSettings settings = LimiterSettings.fromEnvironment(env);
+        assertEquals(LimiterSettings.Action.REPORT, settings.action());
+        assertEquals(null, settings.marzbanUrl());
+        assertTrue(settings.toString().contains("no Marzban panel"), settings.toString());
     }
 
     @Test

@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.redis.KeySpace;
 import io.marzban.iplimiter.support.RedisServer;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -80,5 +84,22 @@ class RedisPositionStoreTest {
             commit.undo(jedis);
         }
         assertEquals(Optional.of(POSITION), positions.load("/var/log/access.log"));
+    }
+
+    @Test
+    void theJsonIsJacksonsForEveryOffsetAndFile() throws Exception {
+        ObjectMapper jackson = new ObjectMapper();
+        String oddPath = "/var/log/\"xray\" \u00e9\u65e5/access.log";
+        FileIdentity rotated = new FileIdentity(65024, 2156560, 17, "00ff");
+        for (FilePosition position : List.of(POSITION, new FilePosition(POSITION.path(), POSITION.file(), 0),
+                new FilePosition(oddPath, POSITION.file(), Long.MAX_VALUE), new FilePosition(oddPath, rotated, 9),
+                new FilePosition(POSITION.path(), rotated, 10))) {
+            Map<String, Object> expected = new LinkedHashMap<>();
+            expected.put("version", 1);
+            expected.put("path", position.path());
+            expected.put("file", position.file());
+            expected.put("offset", position.offset());
+            assertEquals(jackson.writeValueAsString(expected), positions.encode(position));
+        }
     }
 }

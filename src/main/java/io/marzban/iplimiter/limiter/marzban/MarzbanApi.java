@@ -49,6 +49,7 @@ public final class MarzbanApi {
     /** Why Marzban cannot be used now; null after a call that got through. */
     private volatile String problem;
 
+    /** @param base the panel; null for none (LIMITER_ACTION=report without MARZBAN_URL): then every call fails */
     public MarzbanApi(URI base, String username, String password, MeterRegistry meters) {
         this.base = base;
         this.username = username;
@@ -78,6 +79,9 @@ public final class MarzbanApi {
      * Throws while Marzban cannot be used.
      */
     public void probeIfIdle() {
+        if (base == null) {
+            return; // no panel to lose
+        }
         if (problem != null || System.nanoTime() - lastAnswerNanos > PROBE_AFTER.toNanos()) {
             call("GET", "/api/admin", null);
         }
@@ -89,6 +93,9 @@ public final class MarzbanApi {
     }
 
     private synchronized JsonNode call(String method, String path, String body) {
+        if (base == null) {
+            throw failed(Kind.REJECTED, method + " " + path + ": no Marzban panel is set (MARZBAN_URL)");
+        }
         String failure = null;
         for (int attempt = 0; attempt <= RETRY_DELAYS_MILLIS.length; attempt++) {
             if (attempt > 0) {
