@@ -42,7 +42,7 @@ case "$mode" in
   docker|systemd) ;;
   *) die "choose --mode docker or --mode systemd" ;;
 esac
-if [ ! -f pom.xml ] || [ ! -d scripts ]; then die "run it from the repository root"; fi
+if [ ! -f pom.xml ] || [ ! -d scripts ] || [ ! -f bin/marzban-ip-limiter-node ]; then die "run it from the repository root"; fi
 if [ -z "$root" ] && [ "$dry_run" -eq 0 ] && [ "$(id -u)" -ne 0 ]; then
   die "run as root (or try --dry-run, or --root DIR)"
 fi
@@ -84,7 +84,7 @@ install_docker() {
   fi
   step "copying the build files and settings to $dir"
   run mkdir -p "$dir/config"
-  run cp -r pom.xml src routes docker scripts "$dir/"
+  run cp -r pom.xml src routes docker scripts bin "$dir/"
   install_settings "$env_file" "$dir/config/.env" 0600
   if [ "$start" -eq 1 ]; then
     step "building and starting the container"
@@ -126,11 +126,11 @@ install_systemd() {
   step "installing the jar, the settings and the unit"
   run mkdir -p "$home" "$etc" "$(dirname "$unit")"
   run install -m 0644 "$jar" "$home/marzban-ip-limiter-node.jar"
+  run install -D -m 0755 bin/marzban-ip-limiter-node "$home/bin/marzban-ip-limiter-node"
   if [ -z "$root" ]; then
-    # with the java the unit runs: starts about 0.5 s sooner (docs/PERFORMANCE.md); below --root the archive
-    # would name the jar's path there, not the one the unit runs
-    run env JAVA=/usr/bin/java sh "$(dirname "$0")/cds-archive.sh" "$home/marzban-ip-limiter-node.jar" \
-      "$home/marzban-ip-limiter-node.jsa"
+    # made now, as root: the service cannot write below /opt. Below --root the archive would name the jar's
+    # path there, not the one the unit runs
+    run "$home/bin/marzban-ip-limiter-node" cds-archive
   fi
   install_settings "$env_file" "$etc/agent.env" 0640
   if [ -z "$root" ]; then run chown root:marzban-agent "$etc/agent.env"; fi
@@ -145,7 +145,8 @@ Wants=network-online.target
 User=marzban-agent
 Group=marzban-agent
 EnvironmentFile=/etc/marzban-ip-limiter-node/agent.env
-ExecStart=/usr/bin/java -XX:SharedArchiveFile=/opt/marzban-ip-limiter-node/marzban-ip-limiter-node.jsa -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx64m -Xss512k -XX:MaxMetaspaceSize=96m -XX:ReservedCodeCacheSize=32m -XX:+ExitOnOutOfMemoryError -jar /opt/marzban-ip-limiter-node/marzban-ip-limiter-node.jar
+# the launcher holds the JVM flags (docs/PERFORMANCE.md) and execs java: systemd signals java itself
+ExecStart=/opt/marzban-ip-limiter-node/bin/marzban-ip-limiter-node agent
 KillSignal=SIGTERM
 TimeoutStopSec=30
 Restart=on-failure

@@ -164,10 +164,7 @@ def start_limiter(redis_port, marzban_port, work):
                MARZBAN_URL="http://127.0.0.1:%d" % marzban_port, MARZBAN_USERNAME="admin",
                MARZBAN_PASSWORD="bench", LIMITER_ACTION="report", MANAGEMENT_PORT=str(free_port()),
                LOG_LEVEL="WARN", CHECK_INTERVAL="10")
-    if os.access(LAUNCHER, os.X_OK):
-        command = [LAUNCHER, "limiter"]
-    else:
-        command = ["java", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx64m", "-jar", JAR, "limiter"]
+    command = [LAUNCHER, "limiter"]
     out = open(os.path.join(work, "limiter.out"), "wb")
     process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return process

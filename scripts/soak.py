@@ -26,6 +26,7 @@ import threading
 import time
 
 JAR = "target/marzban-ip-limiter-node.jar"
+LAUNCHER = "bin/marzban-ip-limiter-node"
 QUEUE = "node_logs_queue"
 
 
@@ -118,7 +119,7 @@ class Agent:
         self.peak_rss_kib = 0
 
     def start(self):
-        self.process = subprocess.Popen(["java", "-XX:+UseSerialGC", "-Xmx64m", "-jar", JAR], env=self.env,
+        self.process = subprocess.Popen([LAUNCHER, "agent"], env=self.env,
                                         stdout=self.out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def running(self):

@@ -33,7 +33,8 @@ class DockerFilesTest {
         assertTrue(userLine < entrypoint, "USER comes before the ENTRYPOINT it applies to");
 
         String text = String.join("\n", lines);
-        assertTrue(text.contains("\"-Xmx64m\"") && text.contains("\"-XX:+UseSerialGC\"") && text.contains("\"-jar\""));
+        assertTrue(text.contains("ENTRYPOINT [\"/opt/marzban-ip-limiter-node/bin/marzban-ip-limiter-node\"]")
+                && !text.contains("-Xmx"), "the launcher runs it, with its JVM flags: they are nowhere else");
         assertTrue(text.contains("HEALTHCHECK ") && text.contains("/observe/health"), "a health check on the agent");
         assertTrue(text.contains("MANAGEMENT_HOST=127.0.0.1"), "the management server stays inside the container");
     }

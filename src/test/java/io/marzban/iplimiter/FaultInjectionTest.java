@@ -1,7 +1,7 @@
 package io.marzban.iplimiter;
 
-
 import io.marzban.iplimiter.support.AgentEnv;
+import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.ExactlyOnce;
 import io.marzban.iplimiter.support.LogFile;
 import io.marzban.iplimiter.support.Http;
@@ -28,8 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 import redis.clients.jedis.Jedis;
 
 /**
- * Rotation, outages and hostile files, each while lines keep coming, against a real redis-server. Every test
- * ends by comparing the events in Redis with the lines written: one lost or doubled event fails it.
+ * Rotation, outages and hostile files, each while lines keep coming, against a real redis-server and the agent
+ * started by bin/marzban-ip-limiter-node. Every test ends by comparing the events in Redis with the lines written:
+ * one lost or doubled event fails it.
  */
 class FaultInjectionTest {
 
@@ -41,6 +42,7 @@ class FaultInjectionTest {
 
     private RedisServer redis;
     private Path log;
+    private int agentsStarted;
 
     @BeforeEach
     void setUp() throws Exception {
@@ -53,6 +55,11 @@ class FaultInjectionTest {
         redis.close();
     }
 
+    /** A new file for the output of the next agent started. */
+    private Path output() {
+        return dir.resolve("agent-" + (++agentsStarted) + ".out");
+    }
+
     private Map<String, String> env(String... pairs) {
         return AgentEnv.with(AgentEnv.of(redis.url(), log, "START_POSITION", "beginning", "FLUSH_INTERVAL", "0.1",
                 "ROTATION_QUIET_PERIOD", "1", "RETRY_DELAY", "0.1", "MAX_RETRY_DELAY", "0.5", "REDIS_TIMEOUT", "1"), pairs);
@@ -62,7 +69,7 @@ class FaultInjectionTest {
 
     @Test
     void copytruncateWhileLinesKeepComing() throws Exception {
-        try (XrayWriter xray = new XrayWriter(log, true, 1); RunningAgent agent = RunningAgent.start(env())) {
+        try (XrayWriter xray = new XrayWriter(log, true, 1); AgentProcess agent = AgentProcess.following(env(), output())) {
             for (int rotation = 1; rotation <= 3; rotation++) {
                 Thread.sleep(400);
                 int n = rotation;
@@ -76,7 +83,7 @@ class FaultInjectionTest {
 
     @Test
     void truncationByAWriterThatKeepsItsOffsetLeavesANulGap() throws Exception {
-        try (XrayWriter xray = new XrayWriter(log, false, 1); RunningAgent agent = RunningAgent.start(env())) {
+        try (XrayWriter xray = new XrayWriter(log, false, 1); AgentProcess agent = AgentProcess.following(env(), output())) {
             Thread.sleep(400);
             xray.between(() -> copyTruncate(1)); // the writer goes on at its old offset: NULs up to there
             Thread.sleep(400);
@@ -87,7 +94,7 @@ class FaultInjectionTest {
 
     @Test
     void renameAndCreateWhileLinesKeepComingIntoBothFiles() throws Exception {
-        try (XrayWriter xray = new XrayWriter(log, true, 1); RunningAgent agent = RunningAgent.start(env())) {
+        try (XrayWriter xray = new XrayWriter(log, true, 1); AgentProcess agent = AgentProcess.following(env(), output())) {
             for (int rotation = 1; rotation <= 2; rotation++) {
                 Thread.sleep(400);
                 Path rotated = dir.resolve("access.log." + rotation);
@@ -103,7 +110,7 @@ class FaultInjectionTest {
 
     @Test
     void deletedAndRecreatedAfterAWhileWithoutTheFile() throws Exception {
-        try (XrayWriter xray = new XrayWriter(log, true, 1); RunningAgent agent = RunningAgent.start(env())) {
+        try (XrayWriter xray = new XrayWriter(log, true, 1); AgentProcess agent = AgentProcess.following(env(), output())) {
             Thread.sleep(400);
             xray.delete();
             Thread.sleep(1500); // no file at the path for a while
@@ -118,7 +125,7 @@ class FaultInjectionTest {
     void aFileMissingAtStartIsReadWholeWhenItAppears() throws Exception {
         Files.delete(log);
         String port = Ports.freeText();
-        try (AutoCloseable agent = RunningAgent.startInBackground(env("START_POSITION", "end", "MANAGEMENT_PORT", port))) {
+        try (AgentProcess agent = AgentProcess.start(env("START_POSITION", "end", "MANAGEMENT_PORT", port), output())) {
             // the file appears only once the agent is waiting for it, as on a node where Xray starts later
             Wait.until("the agent waits for the file", LIMIT, () -> healthMentions(port, "to appear"));
             try (XrayWriter xray = new XrayWriter(log, true, 1)) {
@@ -139,14 +146,14 @@ class FaultInjectionTest {
     @Test
     void renamedWhileTheAgentIsDown() throws Exception {
         try (XrayWriter xray = new XrayWriter(log, true, 1)) {
-            try (RunningAgent first = RunningAgent.start(env())) {
+            try (AgentProcess first = AgentProcess.following(env(), output())) {
                 Thread.sleep(400);
             }
             xray.between(() -> Files.move(log, dir.resolve("access.log.1")));
             Thread.sleep(200);
             xray.reopen();
             Thread.sleep(200);
-            try (RunningAgent second = RunningAgent.start(env())) {
+            try (AgentProcess second = AgentProcess.following(env(), output())) {
                 Thread.sleep(400);
                 xray.close();
                 assertExactlyOnce(xray.written());
@@ -157,13 +164,13 @@ class FaultInjectionTest {
     @Test
     void copytruncatedWhileTheAgentIsDown() throws Exception {
         try (XrayWriter xray = new XrayWriter(log, true, 1)) {
-            try (RunningAgent first = RunningAgent.start(env())) {
+            try (AgentProcess first = AgentProcess.following(env(), output())) {
                 Thread.sleep(400);
             }
             Thread.sleep(200);
             xray.between(() -> copyTruncate(1));
             Thread.sleep(200);
-            try (RunningAgent second = RunningAgent.start(env())) {
+            try (AgentProcess second = AgentProcess.following(env(), output())) {
                 Thread.sleep(400);
                 xray.close();
                 assertExactlyOnce(xray.written());
@@ -176,7 +183,7 @@ class FaultInjectionTest {
     @Test
     void aLongRedisOutageWhileTheFileGrowsByHundredsOfThousandsOfLines() throws Exception {
         List<String> lines = AccessLines.numbered(0, 200_000);
-        try (RunningAgent agent = RunningAgent.start(env())) {
+        try (AgentProcess agent = AgentProcess.following(env(), output())) {
             LogFile.append(log, lines.subList(0, 1000));
             Wait.until("the first events", LIMIT, () -> queueLength() == 1000);
             redis.stop();
@@ -192,7 +199,7 @@ class FaultInjectionTest {
     @Test
     void aCentralRedisThatRestartsEmptyIsNotRefilledFromTheWholeFile() throws Exception {
         List<String> lines = AccessLines.numbered(0, 150);
-        try (RunningAgent agent = RunningAgent.start(env())) {
+        try (AgentProcess agent = AgentProcess.following(env(), output())) {
             LogFile.append(log, lines.subList(0, 100));
             Wait.until("100 events", LIMIT, () -> queueLength() == 100);
             redis.stop();
@@ -209,7 +216,7 @@ class FaultInjectionTest {
         try (Jedis jedis = redis.client()) {
             jedis.set("{node_logs_queue}:position:node-1:" + log, "{not json");
         }
-        try (RunningAgent agent = RunningAgent.start(env())) {
+        try (AgentProcess agent = AgentProcess.following(env(), output())) {
             assertExactlyOnce(lines);
         }
     }
@@ -220,7 +227,7 @@ class FaultInjectionTest {
     void garbageAmongTheLinesIsSkippedAndEveryValidLineArrivesOnce() throws Exception {
         Random random = new Random(7);
         List<String> valid = new ArrayList<>();
-        try (RunningAgent agent = RunningAgent.start(env("MAX_LINE_BYTES", "4096"))) {
+        try (AgentProcess agent = AgentProcess.following(env("MAX_LINE_BYTES", "4096"), output())) {
             for (int i = 0; i < 300; i++) {
                 byte[] garbage = new byte[random.nextInt(20_000)];
                 random.nextBytes(garbage); // binary: NULs, invalid UTF-8, stray \r and \n
@@ -236,7 +243,7 @@ class FaultInjectionTest {
 
     @Test
     void aGigabyteOfNulsAndGarbageDoesNotStopTheAgent() throws Exception {
-        try (RunningAgent agent = RunningAgent.start(env())) {
+        try (AgentProcess agent = AgentProcess.following(env(), output())) {
             try (RandomAccessFile file = new RandomAccessFile(log.toFile(), "rw")) {
                 file.setLength(1L << 30); // a sparse GiB of NULs, as a truncation hole can leave
             }

@@ -1,6 +1,7 @@
 package io.marzban.iplimiter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marzban.iplimiter.support.AgentProcess;
@@ -27,12 +28,27 @@ class ScriptsTest {
 
     @Test
     void everyScriptPassesShellcheck() throws Exception {
-        List<String> command = new ArrayList<>(List.of("shellcheck"));
+        List<String> command = new ArrayList<>(List.of("shellcheck", "bin/marzban-ip-limiter-node"));
         try (Stream<Path> scripts = Files.list(Path.of("scripts"))) {
             scripts.filter(script -> script.toString().endsWith(".sh")).forEach(script -> command.add(script.toString()));
         }
         Result result = run(command, Map.of());
         assertEquals(0, result.exitCode(), result.output());
+    }
+
+    @Test
+    void theJvmFlagsLiveInTheLauncherOnly() throws Exception {
+        List<Path> places = new ArrayList<>(List.of(Path.of("README.md"), Path.of("docker", "Dockerfile")));
+        for (String dirName : List.of("docs", "scripts", "docker", "config")) {
+            try (Stream<Path> files = Files.list(Path.of(dirName))) {
+                // docs/PERFORMANCE.md is where each flag is explained
+                files.filter(file -> !file.endsWith("PERFORMANCE.md")).forEach(places::add);
+            }
+        }
+        for (Path place : places) {
+            String text = Files.readString(place);
+            assertFalse(text.contains("-XX:+UseSerialGC") || text.contains("-Xmx64m"), place + " repeats a JVM flag");
+        }
     }
 
     @Test
@@ -99,8 +115,8 @@ class ScriptsTest {
                 "--env-file", envFile.toString()), Map.of());
         assertEquals(0, dryRun.exitCode(), dryRun.output());
         assertTrue(dryRun.output().contains("checking Docker and Docker Compose"), dryRun.output());
-        // the Dockerfile copies scripts/cds-archive.sh, so the build context needs scripts too
-        assertTrue(dryRun.output().contains("cp -r pom.xml src routes docker scripts /opt/marzban-ip-limiter-node/"),
+        // the Dockerfile copies bin/marzban-ip-limiter-node, so the build context needs bin too
+        assertTrue(dryRun.output().contains("cp -r pom.xml src routes docker scripts bin /opt/marzban-ip-limiter-node/"),
                 dryRun.output());
         assertTrue(dryRun.output().contains("install -m 0600 " + envFile + " /opt/marzban-ip-limiter-node/config/.env"),
                 dryRun.output());

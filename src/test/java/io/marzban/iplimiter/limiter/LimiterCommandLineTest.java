@@ -26,7 +26,7 @@ import redis.clients.jedis.resps.Tuple;
 /** The limiter started as operators start it, {@code java -jar ... limiter}: exit codes, output, kill -9. */
 class LimiterCommandLineTest {
 
-    private static final List<String> LAUNCH_LIMITER = List.of("io.marzban.iplimiter.Launcher", "limiter");
+    private static final List<String> LAUNCH_LIMITER = List.of("limiter");
 
     @TempDir
     Path dir;
@@ -74,12 +74,11 @@ class LimiterCommandLineTest {
 
     @Test
     void anUnknownCommandIsOneLineAndExitCode2() throws Exception {
-        AgentProcess launched = AgentProcess.start(Map.of(), dir.resolve("out"),
-                List.of("io.marzban.iplimiter.Launcher", "limit"));
+        AgentProcess launched = AgentProcess.start(Map.of(), dir.resolve("out"), List.of("limit"));
 
         assertEquals(2, launched.waitForExit());
-        assertEquals(List.of("marzban-ip-limiter-node: unknown command 'limit'; expected agent (the default) or "
-                + "limiter"), launched.outputLines());
+        assertEquals(List.of("marzban-ip-limiter-node: unknown command 'limit'; expected agent (the default), "
+                + "limiter, demo or cds-archive"), launched.outputLines());
     }
 
     /**
