@@ -42,7 +42,7 @@ class ScriptsTest {
         for (String dirName : List.of("docs", "scripts", "docker", "config")) {
             try (Stream<Path> files = Files.list(Path.of(dirName))) {
                 // docs/PERFORMANCE.md is where each flag is explained
-                files.filter(file -> !file.endsWith("PERFORMANCE.md")).forEach(places::add);
+                files.filter(file -> Files.isRegularFile(file) && !file.endsWith("PERFORMANCE.md")).forEach(places::add);
             }
         }
         for (Path place : places) {
@@ -101,7 +101,8 @@ class ScriptsTest {
             String unit = Files.readString(root.resolve("etc/systemd/system/marzban-ip-limiter-node.service"));
             assertTrue(unit.contains("User=marzban-agent"), unit);
             assertTrue(unit.contains("EnvironmentFile=/etc/marzban-ip-limiter-node/agent.env"), unit);
-            assertTrue(unit.contains("-jar /opt/marzban-ip-limiter-node/marzban-ip-limiter-node.jar"), unit);
+            assertTrue(unit.contains("ExecStart=/opt/marzban-ip-limiter-node/bin/marzban-ip-limiter-node agent"), unit);
+            assertTrue(Files.isExecutable(root.resolve("opt/marzban-ip-limiter-node/bin/marzban-ip-limiter-node")));
             assertEquals("a jar", Files.readString(root.resolve("opt/marzban-ip-limiter-node/marzban-ip-limiter-node.jar")));
             assertEquals("rw-r-----", java.nio.file.attribute.PosixFilePermissions.toString(
                     Files.getPosixFilePermissions(root.resolve("etc/marzban-ip-limiter-node/agent.env"))));
