@@ -44,8 +44,6 @@ public final class Agent {
     }
 
     public static void main(String[] args) throws Exception {
-        // the management server's Vert.x would otherwise copy classpath files to a cache on disk
-        System.setProperty("vertx.disableFileCPResolving", "true");
         // a batch's transaction in one write: with Jedis's 8 KiB buffer a default batch (~16 KB) took three, each
         // waking Redis before the transaction was complete (docs/PERFORMANCE.md)
         System.setProperty("jedis.bufferSize.output", String.valueOf(64 * 1024));

@@ -13,7 +13,6 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import org.apache.camel.component.micrometer.MicrometerConstants;
-import org.apache.camel.component.platform.http.main.ManagementHttpServer;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
@@ -33,8 +32,6 @@ public final class Limiter {
     }
 
     public static void main(String[] args) throws Exception {
-        // the management server's Vert.x would otherwise copy classpath files to a cache on disk
-        System.setProperty("vertx.disableFileCPResolving", "true");
         LimiterSettings settings = SettingsException.orExit(() -> LimiterSettings.fromEnvironment(System.getenv()));
         Logging.configure(settings.logLevel(), settings.logFormat(), "limiter");
         Main main = create(settings, Clock.systemUTC());
@@ -75,8 +72,8 @@ public final class Limiter {
                 .withName("marzban-ip-limiter")
                 .withRoutesIncludePattern("classpath:routes/limiter.yaml")
                 .withShutdownTimeout(10);
-        ManagementServer.configure(main, settings.managementHost(), settings.managementPort(),
-                settings.managementAuthFile());
+        ManagementServer management = ManagementServer.configure(main, settings.managementHost(),
+                settings.managementPort(), settings.managementAuthFile());
         main.setOverrideProperties(settings.toProperties());
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
@@ -87,8 +84,8 @@ public final class Limiter {
         ViolationChecker checker = new ViolationChecker(redis, keys, marzban, grouping, settings.limits(), enforcement,
                 settings.activeWindowMillis(), settings.violationGraceMillis(), clock, notifications, meters);
         main.bind("violationChecker", checker);
-        UserInspection inspection = new UserInspection(redis, keys, checker, settings.limits(), settings.activeWindowMillis(),
-                clock);
+        management.serve(UserInspection.path(), new UserInspection(redis, keys, checker, settings.limits(),
+                settings.activeWindowMillis(), clock), "GET");
         main.bind("restorer", new Restorer(redis, keys, marzban, lease, clock, notifications, meters));
         LimiterReadiness readiness = new LimiterReadiness(redis, marzban);
         main.bind("limiterReadiness", readiness);
@@ -101,7 +98,6 @@ public final class Limiter {
             @Override
             public void afterStart(BaseMainSupport started) {
                 notifications.connect(started.getCamelContext());
-                inspection.addTo(started.getCamelContext().hasService(ManagementHttpServer.class).getRouter());
             }
 
             @Override

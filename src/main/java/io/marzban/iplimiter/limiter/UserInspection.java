@@ -2,10 +2,11 @@ package io.marzban.iplimiter.limiter;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.net.httpserver.HttpExchange;
+import io.marzban.iplimiter.management.Answer;
+import io.marzban.iplimiter.management.Reply;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.redis.CentralRedisException;
-import io.vertx.ext.web.Router;
-import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,26 +17,27 @@ import java.util.OptionalInt;
  * as JSON: its devices within the window (addresses, nodes, last seen), its limit, and its state. It keeps no
  * state of its own: everything is read from Redis at each request.
  */
-public record UserInspection(CentralRedis redis, LimiterKeys keys, ViolationChecker checker, UserLimits limits, long windowMillis,
-                             Clock clock) {
+public record UserInspection(CentralRedis redis, LimiterKeys keys, ViolationChecker checker, UserLimits limits,
+                             long windowMillis, Clock clock) implements Answer {
 
     static final String PATH = "/observe/limiter/users/";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Adds the endpoint to the management server's router; Redis is read off the event loop. */
-    public void addTo(Router router) {
-        router.get(PATH + ":username").blockingHandler(this::answer);
+    /** The path to serve it at: {@value #PATH} and a user name. */
+    public static String path() {
+        return PATH + "*";
     }
 
-    private void answer(RoutingContext request) {
+    @Override
+    public Reply answer(HttpExchange request) throws JsonProcessingException {
+        String user = request.getRequestURI().getPath().substring(PATH.length());
+        if (user.isEmpty() || user.contains("/")) {
+            return Reply.empty(404); // one user name, as the path's only segment
+        }
         try {
-            byte[] body = JSON.writeValueAsBytes(describe(request.pathParam("username")));
-            request.response().putHeader("Content-Type", "application/json")
-                    .end(io.vertx.core.buffer.Buffer.buffer(body));
+            return new Reply(200, Reply.JSON, JSON.writeValueAsBytes(describe(user)));
         } catch (CentralRedisException e) {
-            request.response().setStatusCode(503).end(e.getMessage());
-        } catch (JsonProcessingException e) {
-            request.fail(e);
+            return Reply.text(503, null, String.valueOf(e.getMessage()));
         }
     }
 

@@ -137,6 +137,16 @@ public final class AgentProcess implements AutoCloseable {
         return waitForExit();
     }
 
+    /** SIGINT, as Ctrl-C in a terminal sends it. */
+    public void interrupt() throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).start().waitFor();
+    }
+
+    /** The processes this one started and that still run. */
+    public List<ProcessHandle> descendants() {
+        return process.descendants().toList();
+    }
+
     /** SIGKILL: no shutdown code runs. */
     public void kill() throws InterruptedException {
         process.destroyForcibly();
