@@ -8,7 +8,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
 import org.slf4j.LoggerFactory;
 
-/** Applies LOG_LEVEL and LOG_FORMAT to logback once they are validated (logback.xml holds the text defaults). */
+/** Applies LOG_LEVEL and LOG_FORMAT to logback once they are validated; {@link LogbackDefaults} set the start. */
 public final class Logging {
 
     private Logging() {

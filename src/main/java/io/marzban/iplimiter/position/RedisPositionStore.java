@@ -1,8 +1,12 @@
 package io.marzban.iplimiter.position;
 
-import com.fasterxml.jackson.annotation.JsonPropertyOrder;
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.redis.KeySpace;
 import java.util.Map;
@@ -10,8 +14,10 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.nio.charset.StandardCharsets;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.Response;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
 
@@ -28,7 +34,8 @@ public final class RedisPositionStore implements PositionStore {
     static final int VERSION = 1;
 
     private static final Logger LOG = LoggerFactory.getLogger(RedisPositionStore.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Jackson's streaming core only: its data binding would load some 370 classes on the node for this. */
+    private static final JsonFactory JSON = new JsonFactory();
 
     private final CentralRedis redis;
     private final KeySpace keys;
@@ -48,32 +55,35 @@ public final class RedisPositionStore implements PositionStore {
         this.nodeId = nodeId;
     }
 
-    /** The stored document; {@code version} reads as 0 from a position stored before versions. */
-    @JsonPropertyOrder({"version", "path", "file", "offset"})
-    private record Stored(int version, String path, FileIdentity file, long offset) {
-    }
 
-    /** A position set in a transaction, with what it replaced, to put back if the transaction must be undone. */
+    /**
+     * A position set in a transaction, with what it replaced, to put back if the transaction must be undone: the
+     * transaction's {@code GET} and {@code SET} of the key, sent on the connection by {@link #commitIn}.
+     */
     public static final class Commit {
         private final String key;
-        private final Response<String> previous;
+        private String previous;
 
-        private Commit(String key, Response<String> previous) {
+        private Commit(String key) {
             this.key = key;
-            this.previous = previous;
+        }
+
+        /** After EXEC: the reply to the transaction's GET, the position before it. */
+        public void replaced(Object getReply) {
+            previous = getReply == null ? null : new String((byte[]) getReply, StandardCharsets.UTF_8);
         }
 
         /** After EXEC: true if there was no position before (the first batch, or Redis lost its data). */
         public boolean replacedNone() {
-            return previous.get() == null;
+            return previous == null;
         }
 
         /** After EXEC: puts the position from before the transaction back. */
         public void undo(Jedis jedis) {
-            if (previous.get() == null) {
+            if (previous == null) {
                 jedis.del(key);
             } else {
-                jedis.set(key, previous.get());
+                jedis.set(key, previous);
             }
         }
     }
@@ -146,12 +156,16 @@ public final class RedisPositionStore implements PositionStore {
         startedAt.put(start.path(), start);
     }
 
-    /** Sets {@code position} as this transaction's step, reading first the one it replaces. */
-    public Commit commitIn(Transaction transaction, FilePosition position) {
+    /**
+     * Sends {@code GET key; SET key position} on a connection inside MULTI, unflushed: the two steps of the
+     * caller's transaction, reading first the position they replace. Two replies (QUEUED) follow, then two in EXEC's.
+     */
+    public Commit commitIn(Connection transaction, FilePosition position) {
         String key = key(position.path());
-        Response<String> previous = transaction.get(key);
-        transaction.set(key, encode(position));
-        return new Commit(key, previous);
+        byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
+        transaction.sendCommand(Protocol.Command.GET, keyBytes);
+        transaction.sendCommand(Protocol.Command.SET, keyBytes, encode(position).getBytes(StandardCharsets.UTF_8));
+        return new Commit(key);
     }
 
     /** Reads the position on a connection the caller already holds. */
@@ -161,17 +175,75 @@ public final class RedisPositionStore implements PositionStore {
             return Optional.empty();
         }
         try {
-            Stored position = JSON.readValue(stored, Stored.class);
-            if (position.version() > VERSION) {
-                throw new IllegalArgumentException("version " + position.version() + " is newer than this agent's "
-                        + VERSION);
-            }
-            return Optional.of(new FilePosition(position.path(), position.file(), position.offset()));
-        } catch (JsonProcessingException | IllegalArgumentException e) {
-            String reason = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+            return Optional.of(decode(stored));
+        } catch (IOException | IllegalArgumentException e) {
             LOG.warn("Stored position {} is unreadable ({}); treating {} as never read. "
-                    + "Delete the key to silence this warning.", key(path), reason, path);
+                    + "Delete the key to silence this warning.", key(path), e.getMessage(), path);
             return Optional.empty();
+        }
+    }
+
+    /**
+     * {@code {"version":1,"path":...,"file":{"device":..,"inode":..,"fingerprintBytes":..,"fingerprint":..},
+     * "offset":..}}; a position stored before versions has no {@code version}.
+     */
+    static FilePosition decode(String stored) throws IOException {
+        try (JsonParser json = JSON.createParser(stored)) {
+            expect(json, JsonToken.START_OBJECT);
+            int version = 0;
+            String path = null;
+            FileIdentity file = null;
+            long offset = 0;
+            while (json.nextToken() == JsonToken.FIELD_NAME) {
+                String field = json.currentName();
+                json.nextToken();
+                switch (field) {
+                    case "version" -> version = json.getIntValue();
+                    case "path" -> path = json.getValueAsString();
+                    case "file" -> file = decodeFile(json);
+                    case "offset" -> offset = json.getLongValue();
+                    default -> throw new IllegalArgumentException("unknown field '" + field + "'");
+                }
+            }
+            if (version > VERSION) {
+                throw new IllegalArgumentException("version " + version + " is newer than this agent's " + VERSION);
+            }
+            return new FilePosition(path, file, offset);
+        }
+    }
+
+    private static FileIdentity decodeFile(JsonParser json) throws IOException {
+        if (json.currentToken() == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        expectCurrent(json, JsonToken.START_OBJECT);
+        long device = 0;
+        long inode = 0;
+        int fingerprintBytes = 0;
+        String fingerprint = null;
+        while (json.nextToken() == JsonToken.FIELD_NAME) {
+            String field = json.currentName();
+            json.nextToken();
+            switch (field) {
+                case "device" -> device = json.getLongValue();
+                case "inode" -> inode = json.getLongValue();
+                case "fingerprintBytes" -> fingerprintBytes = json.getIntValue();
+                case "fingerprint" -> fingerprint = json.getValueAsString();
+                default -> throw new IllegalArgumentException("unknown field 'file." + field + "'");
+            }
+        }
+        return new FileIdentity(device, inode, fingerprintBytes, fingerprint);
+    }
+
+    private static void expect(JsonParser json, JsonToken token) throws IOException {
+        json.nextToken();
+        expectCurrent(json, token);
+    }
+
+    private static void expectCurrent(JsonParser json, JsonToken token) throws IOException {
+        if (json.currentToken() != token) {
+            throw new IllegalArgumentException("expected " + token + " at " + json.currentLocation().getColumnNr()
+                    + ", found " + json.currentToken());
         }
     }
 
@@ -183,20 +255,39 @@ public final class RedisPositionStore implements PositionStore {
         return "position:" + nodeId + ":" + path;
     }
 
-    /** Jackson's JSON of the position; Jackson writes only the part before the offset, once per file. */
+    /** The position's JSON ({@link #decode}); the part before the offset is written once per file. */
     String encode(FilePosition position) {
         EncodedFile encoded = encodedFile;
         if (encoded == null || encoded.path() != position.path() || encoded.file() != position.file()) {
-            String json;
-            try {
-                json = JSON.writeValueAsString(new Stored(VERSION, position.path(), position.file(), 0));
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException("a position is plain data and always serializes", e);
-            }
-            // "offset" is the last field: {... ,"offset":0}
-            encoded = new EncodedFile(position.path(), position.file(), json.substring(0, json.length() - 2));
+            encoded = new EncodedFile(position.path(), position.file(), jsonBeforeOffset(position));
             encodedFile = encoded;
         }
         return encoded.jsonBeforeOffset() + position.offset() + '}';
+    }
+
+    private static String jsonBeforeOffset(FilePosition position) {
+        StringWriter text = new StringWriter();
+        try (JsonGenerator json = JSON.createGenerator(text)) {
+            json.disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT); // it ends before the offset's value
+            json.writeStartObject();
+            json.writeNumberField("version", VERSION);
+            json.writeStringField("path", position.path());
+            FileIdentity file = position.file();
+            if (file == null) {
+                json.writeNullField("file");
+            } else {
+                json.writeObjectFieldStart("file");
+                json.writeNumberField("device", file.device());
+                json.writeNumberField("inode", file.inode());
+                json.writeNumberField("fingerprintBytes", file.fingerprintBytes());
+                json.writeStringField("fingerprint", file.fingerprint());
+                json.writeEndObject();
+            }
+            json.writeFieldName("offset");
+            json.flush();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to a string cannot fail", e);
+        }
+        return text + ":"; // the generator writes a field's colon with its value
     }
 }

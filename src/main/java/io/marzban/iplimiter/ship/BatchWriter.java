@@ -12,9 +12,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.Response;
-import redis.clients.jedis.Transaction;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
@@ -212,28 +212,51 @@ public final class BatchWriter {
         });
     }
 
+    /**
+     * The transaction in one round trip: MULTI, the steps and EXEC are sent together and their replies read
+     * together (Jedis's Transaction waits for the QUEUED replies before it sends EXEC: two round trips a batch).
+     */
     private void commit(Jedis jedis, EventBatch batch) {
         FilePosition position = batch.position();
-        Transaction transaction = jedis.multi();
-        Response<Long> pushed = transaction.lpush(queueKey, batch.events());
+        Connection transaction = jedis.getConnection();
+        transaction.sendCommand(Protocol.Command.MULTI);
+        byte[][] events = batch.events();
+        byte[][] lpush = new byte[events.length + 1][];
+        lpush[0] = queueKey;
+        System.arraycopy(events, 0, lpush, 1, events.length);
+        transaction.sendCommand(Protocol.Command.LPUSH, lpush);
         RedisPositionStore.Commit commit = positions.commitIn(transaction, position);
         boolean beating = sendHeartbeat && (heartbeatSentNanos == 0
                 || System.nanoTime() - heartbeatSentNanos >= HEARTBEAT_EVERY_NANOS);
         if (beating) {
-            transaction.set(heartbeat.key(), heartbeat.value(position), Heartbeat.expiry());
+            transaction.sendCommand(Protocol.Command.SET, heartbeat.key(), heartbeat.value(position), "EX",
+                    Integer.toString(Heartbeat.TTL_SECONDS));
         }
-        List<Object> replies = transaction.exec();
+        transaction.sendCommand(Protocol.Command.EXEC);
+        // OK for MULTI, QUEUED for each step, then EXEC's reply
+        List<Object> replies = transaction.getMany(beating ? 6 : 5);
+        Object executed = replies.get(replies.size() - 1);
+        if (executed instanceof JedisDataException refused) {
+            // EXECABORT: a step was refused, nothing ran; the refusal says why (NOPERM; MOVED or READONLY, after
+            // which CentralRedis asks where the master is now), attached as Jedis's own Transaction does
+            replies.stream().filter(reply -> reply != refused && reply instanceof JedisDataException)
+                    .forEach(reply -> refused.addSuppressed((JedisDataException) reply));
+            throw refused;
+        }
         outcomeUnknown = false;
         if (beating) {
             heartbeatSentNanos = System.nanoTime();
         }
-        if (replies.get(0) instanceof Exception failure) {
+        List<?> results = (List<?>) executed;
+        commit.replaced(results.get(1));
+        if (results.get(0) instanceof Exception failure) {
             // LPUSH failed inside EXEC (e.g. the queue key holds another type) while SET went through:
             // put the old position back so these events are written again once the problem is fixed
             commit.undo(jedis);
             throw new IllegalStateException("LPUSH to " + new String(queueKey, StandardCharsets.UTF_8)
                     + " failed: " + failure.getMessage());
         }
+        long queued = (Long) results.get(0);
         if (commit.replacedNone() && lastCommitted != null) {
             LOG.warn("The central Redis had lost the position of {} (restarted without its data?); events written "
                     + "before may be gone from the queue too. Carrying on from offset {}, not replaying the file",
@@ -241,9 +264,9 @@ public final class BatchWriter {
         }
         lastCommitted = position;
         lostBatches.verified();
-        sampleQueueLength(pushed.get());
+        sampleQueueLength(queued);
         LOG.debug("Wrote {} events; {} now at offset {} (queue length {})",
-                batch.size(), position.path(), position.offset(), pushed.get());
+                batch.size(), position.path(), position.offset(), queued);
     }
 
     /**

@@ -1,15 +1,16 @@
 package io.marzban.iplimiter.ship;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import io.marzban.iplimiter.position.FilePosition;
 import io.marzban.iplimiter.redis.KeySpace;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.ToLongFunction;
 import redis.clients.jedis.params.SetParams;
 
@@ -22,7 +23,7 @@ import redis.clients.jedis.params.SetParams;
 public final class Heartbeat {
 
     static final int TTL_SECONDS = 90;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final JsonFactory JSON = new JsonFactory();
     private static final String VERSION = versionOfThisJar();
 
     private final KeySpace keys;
@@ -55,21 +56,27 @@ public final class Heartbeat {
 
     /** The heartbeat's value once {@code committed} is shipped (null before the first batch of this run). */
     String value(FilePosition committed) {
-        Map<String, Object> value = new LinkedHashMap<>();
-        value.put("node_id", nodeId);
-        value.put("node_name", nodeName);
-        value.put("version", VERSION);
-        value.put("file", committed == null ? accessLogPath : committed.path());
-        value.put("offset", committed == null ? null : committed.offset());
-        value.put("lag_bytes", lagAfter.applyAsLong(committed));
         Instant now = clock.instant().truncatedTo(ChronoUnit.MICROS);
-        value.put("time", BigDecimal.valueOf(now.getEpochSecond()).add(BigDecimal.valueOf(now.getNano(), 9))
-                .setScale(6));
-        try {
-            return JSON.writeValueAsString(value);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a heartbeat is plain data and always serializes", e);
+        StringWriter text = new StringWriter();
+        try (JsonGenerator json = JSON.createGenerator(text)) {
+            json.writeStartObject();
+            json.writeStringField("node_id", nodeId);
+            json.writeStringField("node_name", nodeName);
+            json.writeStringField("version", VERSION);
+            json.writeStringField("file", committed == null ? accessLogPath : committed.path());
+            if (committed == null) {
+                json.writeNullField("offset");
+            } else {
+                json.writeNumberField("offset", committed.offset());
+            }
+            json.writeNumberField("lag_bytes", lagAfter.applyAsLong(committed));
+            json.writeNumberField("time", BigDecimal.valueOf(now.getEpochSecond())
+                    .add(BigDecimal.valueOf(now.getNano(), 9)).setScale(6));
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to a string cannot fail", e);
         }
+        return text.toString();
     }
 
     private static String versionOfThisJar() {

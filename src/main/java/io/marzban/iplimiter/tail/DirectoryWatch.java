@@ -28,11 +28,18 @@ final class DirectoryWatch implements AutoCloseable {
         this.directory = directory;
     }
 
-    /** Returns when the directory reports a change, or after {@code maxMillis}, whichever is first. */
+    /**
+     * Returns when the directory reports a change, or after {@code maxMillis}, whichever is first; at once when
+     * the watch has just begun (after {@link #close()}): what changed while nothing watched was never reported.
+     */
     void await(long maxMillis) throws InterruptedException {
+        boolean wasWatching = service != null;
         WatchService watching = watching();
         if (watching == null) {
             Thread.sleep(maxMillis);
+            return;
+        }
+        if (!wasWatching) {
             return;
         }
         try {

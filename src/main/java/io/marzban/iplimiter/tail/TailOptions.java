@@ -27,7 +27,7 @@ public record TailOptions(Path path, StartPosition startPosition, Predicate<Stri
     static final int MAX_LINE_BYTES = 65_536;
     static final int LINES_PER_GROUP = 50;
     static final long POLL_MILLIS = 1_000;
-    static final long READ_INTERVAL_MILLIS = 40;
+    static final long READ_INTERVAL_MILLIS = 20;
     static final long ROTATION_QUIET_MILLIS = 5_000;
 
     public TailOptions {

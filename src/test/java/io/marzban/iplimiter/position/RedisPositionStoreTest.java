@@ -15,7 +15,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Connection;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Protocol;
 
 /** The stored form of a position: its key, its JSON with a version, and positions stored before versions. */
 class RedisPositionStoreTest {
@@ -77,9 +79,13 @@ class RedisPositionStoreTest {
         positions.save(POSITION);
         FilePosition later = new FilePosition(POSITION.path(), POSITION.file(), 50_000);
         try (Jedis jedis = redis.client()) {
-            var transaction = jedis.multi();
+            Connection transaction = jedis.getConnection();
+            transaction.sendCommand(Protocol.Command.MULTI);
             RedisPositionStore.Commit commit = positions.commitIn(transaction, later);
-            transaction.exec();
+            transaction.sendCommand(Protocol.Command.EXEC);
+            List<Object> replies = transaction.getMany(4); // OK, QUEUED, QUEUED, EXEC's
+            commit.replaced(((List<?>) replies.get(3)).get(0));
+            assertEquals(false, commit.replacedNone());
             assertEquals(Optional.of(later), positions.read(jedis, POSITION.path()));
             commit.undo(jedis);
         }
