@@ -8,6 +8,8 @@
 -- ARGV[2]  prefix of the seen keys: <prefix><user> is a sorted set, member -> last seen (epoch seconds)
 -- ARGV[3]  prefix of the nodes keys: <prefix><user> is a hash, member -> node that saw it last
 -- ARGV[4]  lifetime of the per-user keys, in seconds (renewed by every event)
+-- The prefixes carry the queue's hash tag ({node_logs_queue}:limiter:...), so on a Redis Cluster every key built
+-- from them lives in the queue's slot, on the node this script runs on.
 -- A member is the client address, or "f|" .. address when the node took it from X-Forwarded-For.
 -- Returns {events taken, malformed events among them (dropped: they can never be counted)}.
 local events = redis.call('RPOP', KEYS[1], ARGV[1])

@@ -2,6 +2,7 @@ package io.marzban.iplimiter;
 
 import io.marzban.iplimiter.config.AgentSettings;
 import io.marzban.iplimiter.config.Logging;
+import io.marzban.iplimiter.config.RedisEndpoint;
 import io.marzban.iplimiter.management.ManagementServer;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.monitoring.AddressMasking;
@@ -11,6 +12,7 @@ import io.marzban.iplimiter.monitoring.ShippingReadiness;
 import io.marzban.iplimiter.parse.AccessLineParser;
 import io.marzban.iplimiter.position.RedisPositionStore;
 import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.redis.KeySpace;
 import io.marzban.iplimiter.ship.BatchAggregation;
 import io.marzban.iplimiter.ship.BatchQueue;
 import io.marzban.iplimiter.ship.BatchWriter;
@@ -89,9 +91,11 @@ public final class Agent {
         LoggerFactory.getLogger(Agent.class).info("Node {} ({}): shipping {} to {} list {}", settings.nodeId(),
                 settings.nodeName(), settings.accessLogPath(), settings.centralRedis(), settings.queueKey());
         CentralRedis redis = new CentralRedis(settings.centralRedis(), settings.redisTls(),
-                "marzban-ip-limiter-node:" + settings.nodeId(),
-                (int) settings.redisTimeoutMillis());
-        RedisPositionStore positions = new RedisPositionStore(redis, settings.nodeId());
+                "marzban-ip-limiter-node:" + settings.nodeId(), (int) settings.redisTimeoutMillis(),
+                settings.queueKey());
+        KeySpace keys = new KeySpace(settings.queueKey(),
+                settings.centralRedis().topology() == RedisEndpoint.Topology.CLUSTER);
+        RedisPositionStore positions = new RedisPositionStore(redis, keys, settings.nodeId());
         BatchQueue batchQueue = new BatchQueue(QUEUED_BATCHES);
 
         Main main = new Main(); // with the fixed options of application.properties
@@ -118,15 +122,15 @@ public final class Agent {
         main.bind("skippedLines", new SkippedLines(meters, masking));
         main.bind("eventJson", new EventJson());
         main.bind("batchAggregation", new BatchAggregation(TailConstants.POSITION_HEADER,
-                TailConstants.CAUGHT_UP_HEADER));
+                TailConstants.CAUGHT_UP_HEADER, TailConstants.READ_GENERATION_HEADER));
         main.bind("batchQueue", batchQueue);
-        Heartbeat heartbeat = new Heartbeat(settings.nodeId(), settings.nodeName(), settings.accessLogPath(), clock);
-        BatchWriter batchWriter = new BatchWriter(redis, positions, heartbeat, settings.queueKey(),
+        Heartbeat heartbeat = new Heartbeat(keys, settings.nodeId(), settings.nodeName(), settings.accessLogPath(), clock);
+        TailStatus tails = TailStatus.of(main::getCamelContext);
+        BatchWriter batchWriter = new BatchWriter(redis, positions, heartbeat, settings.queueKey(), tails::readAgain,
                 settings.maxEventsPerSecond());
         main.bind("batchWriter", batchWriter);
         main.bind("shippingReadiness", new ShippingReadiness(redis, batchWriter, masking,
                 Duration.ofMillis(settings.shippingStuckAfterMillis())));
-        TailStatus tails = TailStatus.of(main::getCamelContext);
         ShippingMetrics.register(meters, tails, redis, batchWriter, masking);
         heartbeat.measureLagWith(tails::bytesAfter);
         main.addMainListener(new GracefulStop(tails, batchQueue, redis,

@@ -300,7 +300,7 @@ class AgentRouteTest {
     void theHeartbeatIsSetSoonAfterTheStartWithNoLinesAndExpires() throws Exception {
         try (RunningAgent agent = RunningAgent.start(env());
              redis.clients.jedis.Jedis jedis = redis.client()) {
-            String key = "marzban_ip_limiter:heartbeat:node-7";
+            String key = "{node_logs_queue}:heartbeat:node-7";
             Wait.until("the heartbeat", LIMIT, () -> jedis.exists(key));
             JsonNode beat = JSON.readTree(jedis.get(key));
             assertEquals("node-7", beat.get("node_id").asText());

@@ -1,10 +1,8 @@
 package io.marzban.iplimiter;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
-
 import io.marzban.iplimiter.support.AgentEnv;
 import io.marzban.iplimiter.support.AgentProcess;
+import io.marzban.iplimiter.support.ExactlyOnce;
 import io.marzban.iplimiter.support.LogFile;
 import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
@@ -20,11 +18,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -218,7 +214,7 @@ class FaultInjectionTest {
         List<String> lines = AccessLines.numbered(0, 20);
         LogFile.append(log, lines);
         try (Jedis jedis = redis.client()) {
-            jedis.set("marzban_ip_limiter:position:node-1:" + log, "{not json");
+            jedis.set("{node_logs_queue}:position:node-1:" + log, "{not json");
         }
         try (AgentProcess agent = AgentProcess.following(env(), output())) {
             assertExactlyOnce(lines);
@@ -265,21 +261,7 @@ class FaultInjectionTest {
 
     /** The events in Redis are exactly {@code expected}, in order; waits for them first. */
     private void assertExactlyOnce(List<String> expected) throws Exception {
-        try {
-            Wait.until(expected.size() + " events", LIMIT, () -> queueLength() >= expected.size());
-        } catch (AssertionError e) {
-            // fall through to the comparison, which says what is missing
-        }
-        Thread.sleep(300); // anything doubled would arrive now
-        List<String> shipped = redis.rawLines(QUEUE);
-        if (!shipped.equals(expected)) {
-            Set<String> seen = new HashSet<>();
-            long doubled = shipped.stream().filter(line -> !seen.add(line)).count();
-            long lost = expected.stream().filter(line -> !seen.contains(line)).count();
-            fail("expected " + expected.size() + " events, Redis has " + shipped.size() + ": " + lost + " lost, "
-                    + doubled + " doubled" + (lost == 0 && doubled == 0 ? ", out of order" : ""));
-        }
-        assertEquals(expected, shipped);
+        ExactlyOnce.assertShipped(redis, expected, LIMIT);
     }
 
     private long queueLength() {

@@ -14,7 +14,9 @@ import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.AccessLines;
 import io.marzban.iplimiter.support.AgentProcess;
 import io.marzban.iplimiter.support.Ports;
+import io.marzban.iplimiter.support.RedisClusterNodes;
 import io.marzban.iplimiter.support.RedisServer;
+import io.marzban.iplimiter.support.SentinelGroup;
 import io.marzban.iplimiter.support.TestCertificates;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
@@ -32,11 +34,15 @@ import redis.clients.jedis.exceptions.JedisDataException;
 class SecurityTest {
 
     /** What a node needs on the central Redis, and nothing more (docs/SECURITY.md). */
-    static final String NODE_ACL = "reset on >%s ~node_logs_queue ~marzban_ip_limiter:position:node-1:* "
-            + "~marzban_ip_limiter:heartbeat:node-1 "
+    static final String NODE_ACL = "reset on >%s ~node_logs_queue ~{node_logs_queue}:position:node-1:* "
+            + "~{node_logs_queue}:heartbeat:node-1 "
             + "resetchannels -@all +multi +exec +discard +lpush +llen +get +set +del +ping +client|setname";
+    /** The minimal ACL as documented before the keys carried the queue's hash tag. */
+    static final String NODE_ACL_BEFORE_HASH_TAG = NODE_ACL.replace("~{node_logs_queue}:",
+            "~marzban_ip_limiter:");
     /** The minimal ACL as documented before the heartbeat existed. */
-    static final String NODE_ACL_BEFORE_HEARTBEAT = NODE_ACL.replace("~marzban_ip_limiter:heartbeat:node-1 ", "");
+    static final String NODE_ACL_BEFORE_HEARTBEAT = NODE_ACL_BEFORE_HASH_TAG
+            .replace("~marzban_ip_limiter:heartbeat:node-1 ", "");
 
     @TempDir
     static Path certDir;
@@ -142,11 +148,11 @@ class SecurityTest {
             assertEquals(lines, redis.rawLines("node_logs_queue"));
 
             try (Jedis node = redis.client()) {
-                assertTrue(node.exists("marzban_ip_limiter:heartbeat:node-1"));
+                assertTrue(node.exists("{node_logs_queue}:heartbeat:node-1"));
                 node.auth("node-1", "node-secret");
                 assertThrows(JedisDataException.class, () -> node.get("other_node_data"));
                 assertThrows(JedisDataException.class, () -> node.lrange("node_logs_queue", 0, -1));
-                assertThrows(JedisDataException.class, () -> node.get("marzban_ip_limiter:position:node-2:/x"));
+                assertThrows(JedisDataException.class, () -> node.get("{node_logs_queue}:position:node-2:/x"));
                 assertThrows(JedisDataException.class, () -> node.keys("*"));
             }
         }
@@ -168,6 +174,65 @@ class SecurityTest {
                 assertEquals(1, agent.timesLogged("Add ~marzban_ip_limiter:heartbeat:node-1 to the node's ACL user"));
             }
             assertEquals(lines, redis.rawLines("node_logs_queue"));
+        }
+    }
+
+    @Test
+    void aNodeUserWhoseAclNamesOnlyTheOldKeysKeepsThemAndIsToldWhatToAdd() throws Exception {
+        try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")))) {
+            try (Jedis admin = redis.client()) {
+                admin.aclSetUser("node-1", String.format(NODE_ACL_BEFORE_HASH_TAG, "node-secret").split(" "));
+            }
+            List<String> lines = AccessLines.numbered(0, 30);
+            String url = "redis://node-1:node-secret@127.0.0.1:" + redis.port() + "/0";
+            try (RunningAgent agent = RunningAgent.start(env(url))) {
+                LogFile.append(dir.resolve("access.log"), lines.subList(0, 10));
+                redis.awaitEvents(10, Duration.ofSeconds(30));
+                assertEquals(1, agent.timesLogged("Add ~{node_logs_queue}:position:node-1:* "
+                        + "~{node_logs_queue}:heartbeat:node-1 to the node's ACL user"));
+            }
+            try (RunningAgent again = RunningAgent.start(env(url))) { // resumes from the old key: nothing twice
+                LogFile.append(dir.resolve("access.log"), lines.subList(10, 30));
+                redis.awaitEvents(30, Duration.ofSeconds(30));
+            }
+            assertEquals(lines, redis.rawLines("node_logs_queue"));
+            try (Jedis admin = redis.client()) {
+                assertTrue(admin.exists("marzban_ip_limiter:heartbeat:node-1"));
+            }
+        }
+    }
+
+    @Test
+    void onAClusterTheNodeUserNeedsOnlyClusterSlotsBesidesTheMinimalAcl() throws Exception {
+        try (RedisClusterNodes cluster = RedisClusterNodes.start(Files.createDirectories(dir.resolve("cluster")))) {
+            for (RedisServer node : cluster.nodes()) { // ACL users are per node in a cluster
+                try (Jedis admin = node.client()) {
+                    admin.aclSetUser("node-1", String.format(NODE_ACL + " +cluster|slots", "node-secret").split(" "));
+                }
+            }
+            List<String> lines = AccessLines.numbered(0, 30);
+            String url = cluster.url().replace("redis-cluster://", "redis-cluster://node-1:node-secret@");
+            RedisServer owner = cluster.ownerOf(RedisServer.QUEUE);
+            try (RunningAgent agent = RunningAgent.start(env(url))) {
+                LogFile.append(dir.resolve("access.log"), lines);
+                owner.awaitEvents(30, Duration.ofSeconds(30));
+            }
+            assertEquals(lines, owner.rawLines(RedisServer.QUEUE));
+        }
+    }
+
+    @Test
+    void sentinelsThatAskForAPasswordGetTheOneInTheSentinelPasswordFile() throws Exception {
+        try (SentinelGroup redis = SentinelGroup.start(dir.resolve("redis"), "sentinel-secret")) {
+            Path sentinelPassword = Files.writeString(dir.resolve("sentinel-password"), "sentinel-secret\n");
+            List<String> lines = AccessLines.numbered(0, 30);
+            try (RunningAgent agent = RunningAgent.start(env(redis.url(), "CENTRAL_REDIS_SENTINEL_PASSWORD_FILE",
+                    sentinelPassword.toString()))) {
+                LogFile.append(dir.resolve("access.log"), lines);
+                redis.master().awaitEvents(30, Duration.ofSeconds(30));
+                assertFalse(agent.logged("sentinel-secret"));
+            }
+            assertEquals(lines, redis.master().rawLines(RedisServer.QUEUE));
         }
     }
 
@@ -246,7 +311,8 @@ class SecurityTest {
 
     private static String ping(Map<String, String> env) {
         AgentSettings settings = AgentSettings.fromEnvironment(env);
-        try (CentralRedis redis = new CentralRedis(settings.centralRedis(), settings.redisTls(), "test", 5_000)) {
+        try (CentralRedis redis = new CentralRedis(settings.centralRedis(), settings.redisTls(), "test", 5_000,
+                settings.queueKey())) {
             return redis.call(Jedis::ping);
         }
     }

@@ -57,7 +57,9 @@ public record AgentSettings(
                 read.seconds("FLUSH_INTERVAL", "3.0", 0.05, 3600),
                 (int) read.whole("MAX_RETRIES", 5, 0, 100),
                 read.seconds("RETRY_DELAY", "2.0", 0.01, 3600),
-                read.seconds("MAX_RETRY_DELAY", "30", 0.01, 86_400),
+                // behind sentinels or a cluster a new master takes over in seconds: retry often enough to follow it
+                read.seconds("MAX_RETRY_DELAY", centralRedis.topology() == RedisEndpoint.Topology.STANDALONE ? "30"
+                        : "5", 0.01, 86_400),
                 read.oneOf("LOG_LEVEL", "INFO", LOG_LEVELS),
                 read.oneOf("LOG_FORMAT", "text", Set.of("text", "json")),
                 read.name("QUEUE_KEY", "node_logs_queue", "node_logs_queue"),

@@ -29,11 +29,23 @@ public final class SettingsReader {
         return value == null || value.isBlank() ? null : value.trim();
     }
 
-    /** CENTRAL_REDIS_URL, with its password from CENTRAL_REDIS_PASSWORD_FILE when that is set. */
+    /**
+     * CENTRAL_REDIS_URL, with its password from CENTRAL_REDIS_PASSWORD_FILE when that is set, and the sentinels'
+     * own from CENTRAL_REDIS_SENTINEL_PASSWORD_FILE.
+     */
     public RedisEndpoint centralRedis() {
         Path passwordFile = file("CENTRAL_REDIS_PASSWORD_FILE");
         RedisEndpoint centralRedis = RedisEndpoint.parse("CENTRAL_REDIS_URL", text("CENTRAL_REDIS_URL", null),
                 passwordFile != null);
+        Path sentinelPasswordFile = file("CENTRAL_REDIS_SENTINEL_PASSWORD_FILE");
+        if (sentinelPasswordFile != null) {
+            if (centralRedis.topology() != RedisEndpoint.Topology.SENTINEL) {
+                throw new SettingsException("CENTRAL_REDIS_SENTINEL_PASSWORD_FILE only applies to a "
+                        + "redis-sentinel:// or rediss-sentinel:// CENTRAL_REDIS_URL");
+            }
+            centralRedis = centralRedis.withSentinelPassword(secret("CENTRAL_REDIS_SENTINEL_PASSWORD_FILE",
+                    sentinelPasswordFile));
+        }
         if (passwordFile == null) {
             return centralRedis;
         }
@@ -81,7 +93,8 @@ public final class SettingsReader {
         if (!redis.tls()) {
             if (ca != null || cert != null || key != null) {
                 throw new SettingsException("CENTRAL_REDIS_CA_FILE, CENTRAL_REDIS_CERT_FILE and "
-                        + "CENTRAL_REDIS_KEY_FILE only apply to a rediss:// CENTRAL_REDIS_URL");
+                        + "CENTRAL_REDIS_KEY_FILE only apply to a rediss:// CENTRAL_REDIS_URL (or rediss-sentinel://, "
+                        + "rediss-cluster://)");
             }
             return null;
         }

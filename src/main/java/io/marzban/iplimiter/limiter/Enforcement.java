@@ -26,6 +26,7 @@ public final class Enforcement {
     private static final Logger LOG = LoggerFactory.getLogger(Enforcement.class);
 
     private final CentralRedis redis;
+    private final LimiterKeys keys;
     private final MarzbanApi marzban;
     private final Lease lease;
     private final Action action;
@@ -35,9 +36,10 @@ public final class Enforcement {
     private final Counter reports;
     private final Counter disables;
 
-    public Enforcement(CentralRedis redis, MarzbanApi marzban, Lease lease, Action action, long disableForMillis,
+    public Enforcement(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, Lease lease, Action action, long disableForMillis,
                        Clock clock, Notifications notifications, MeterRegistry meters) {
         this.redis = redis;
+        this.keys = keys;
         this.marzban = marzban;
         this.lease = lease;
         this.action = action;
@@ -78,18 +80,18 @@ public final class Enforcement {
                 }
             }
             reports.increment();
-            redis.call(jedis -> jedis.sadd(LimiterKeys.acted(), user));
+            redis.call(jedis -> jedis.sadd(keys.acted(), user));
         });
     }
 
     private boolean acted(String user) {
-        return redis.call(jedis -> jedis.sismember(LimiterKeys.acted(), user));
+        return redis.call(jedis -> jedis.sismember(keys.acted(), user));
     }
 
     private void disable(String user) {
         MarzbanUser current = marzban.user(user);
         if (!"active".equals(current.status())) {
-            boolean ours = redis.call(jedis -> jedis.exists(LimiterKeys.disabled(user)));
+            boolean ours = redis.call(jedis -> jedis.exists(keys.disabled(user)));
             if (!ours) {
                 LOG.info("User {} is {} in Marzban, not active: left alone", user, current.status());
             }
@@ -101,8 +103,8 @@ public final class Enforcement {
         // saved before the change: a crash right after the PUT must not leave a user disabled for ever
         redis.call(jedis -> {
             Transaction transaction = jedis.multi();
-            transaction.hset(LimiterKeys.disabled(user), saved);
-            transaction.zadd(LimiterKeys.restores(), restoreAt, user);
+            transaction.hset(keys.disabled(user), saved);
+            transaction.zadd(keys.restores(), restoreAt, user);
             return transaction.exec();
         });
         marzban.modify(user, Map.of("status", "disabled"));

@@ -29,6 +29,7 @@ public final class EventConsumer {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final CentralRedis redis;
+    private final LimiterKeys keys;
     private final String queueKey;
     private final int batchSize;
     private final long keyLifetimeSeconds;
@@ -40,9 +41,10 @@ public final class EventConsumer {
     private volatile double lastLagSeconds;
 
     /** @param keyLifetimeSeconds how long a user's observations stay once no new event comes (a few windows) */
-    public EventConsumer(CentralRedis redis, String queueKey, int batchSize, long keyLifetimeSeconds,
+    public EventConsumer(CentralRedis redis, LimiterKeys keys, String queueKey, int batchSize, long keyLifetimeSeconds,
                          MeterRegistry meters) {
         this.redis = redis;
+        this.keys = keys;
         this.queueKey = queueKey;
         this.batchSize = batchSize;
         this.keyLifetimeSeconds = keyLifetimeSeconds;
@@ -116,18 +118,19 @@ public final class EventConsumer {
 
     @SuppressWarnings("unchecked")
     private List<Long> runScript(Jedis jedis) {
-        List<String> keys = List.of(queueKey, LimiterKeys.users());
-        List<String> args = List.of(Integer.toString(batchSize), LimiterKeys.seenPrefix(), LimiterKeys.nodesPrefix(),
+        // in a cluster every key the script touches shares the queue's slot: the prefixes carry its hash tag
+        List<String> scriptKeys = List.of(queueKey, keys.users());
+        List<String> args = List.of(Integer.toString(batchSize), keys.seenPrefix(), keys.nodesPrefix(),
                 Long.toString(keyLifetimeSeconds));
         if (sha != null) {
             try {
-                return (List<Long>) jedis.evalsha(sha, keys, args);
+                return (List<Long>) jedis.evalsha(sha, scriptKeys, args);
             } catch (JedisNoScriptException e) {
                 // Redis restarted or its script cache was flushed: load it again below
             }
         }
         sha = jedis.scriptLoad(script);
-        return (List<Long>) jedis.evalsha(sha, keys, args);
+        return (List<Long>) jedis.evalsha(sha, scriptKeys, args);
     }
 
     private static String resource(String name) {

@@ -15,23 +15,25 @@ public final class Lease {
             + "return redis.call('DEL', KEYS[1]) end return 0";
 
     private final CentralRedis redis;
+    private final LimiterKeys keys;
     private final String holder;
     private final long millis;
 
     /** @param millis longer than one action takes, Marzban's retries included */
-    public Lease(CentralRedis redis, String holder, long millis) {
+    public Lease(CentralRedis redis, LimiterKeys keys, String holder, long millis) {
         this.redis = redis;
+        this.keys = keys;
         this.holder = holder;
         this.millis = millis;
     }
 
     private boolean acquire(String user) {
-        return "OK".equals(redis.call(jedis -> jedis.set(LimiterKeys.lock(user), holder,
+        return "OK".equals(redis.call(jedis -> jedis.set(keys.lock(user), holder,
                 SetParams.setParams().nx().px(millis))));
     }
 
     private void release(String user) {
-        redis.call(jedis -> jedis.eval(RELEASE, List.of(LimiterKeys.lock(user)), List.of(holder)));
+        redis.call(jedis -> jedis.eval(RELEASE, List.of(keys.lock(user)), List.of(holder)));
     }
 
     /** Runs {@code action} holding the user's lease; false, without running it, if another instance holds it. */

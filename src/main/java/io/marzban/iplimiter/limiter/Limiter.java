@@ -4,7 +4,9 @@ import io.marzban.iplimiter.config.Logging;
 import io.marzban.iplimiter.management.ManagementServer;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
+import io.marzban.iplimiter.config.RedisEndpoint;
 import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.redis.KeySpace;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetAddress;
@@ -50,14 +52,17 @@ public final class Limiter {
         String instance = instanceName();
         LoggerFactory.getLogger(Limiter.class).info("Limiter {}: {}", instance, settings);
         CentralRedis redis = new CentralRedis(settings.centralRedis(), settings.redisTls(),
-                "marzban-ip-limiter:" + instance, (int) settings.redisTimeoutMillis());
+                "marzban-ip-limiter:" + instance, (int) settings.redisTimeoutMillis(), settings.queueKey());
+        KeySpace keySpace = new KeySpace(settings.queueKey(),
+                settings.centralRedis().topology() == RedisEndpoint.Topology.CLUSTER);
+        LimiterKeys keys = new LimiterKeys(keySpace);
         PrometheusMeterRegistry meters = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         MarzbanApi marzban = new MarzbanApi(settings.marzbanUrl(), settings.marzbanUsername(),
                 settings.marzbanPassword(), meters);
-        Lease lease = new Lease(redis, instance, LEASE_MILLIS);
+        Lease lease = new Lease(redis, keys, instance, LEASE_MILLIS);
         Notifications notifications = new Notifications(settings.webhookUrl(), settings.webhookSecret(),
                 settings.telegramEndpoint(), meters);
-        Enforcement enforcement = new Enforcement(redis, marzban, lease, settings.action(),
+        Enforcement enforcement = new Enforcement(redis, keys, marzban, lease, settings.action(),
                 settings.disableForMillis(), clock, notifications, meters);
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
                 settings.countForwarded());
@@ -73,14 +78,15 @@ public final class Limiter {
         main.addInitialProperty("camel.component.properties.environmentVariableMode", "1");
         main.bind(MicrometerConstants.METRICS_REGISTRY_NAME, meters);
         main.bind("marzbanApi", marzban);
-        main.bind("eventConsumer", new EventConsumer(redis, settings.queueKey(), settings.consumeBatch(),
+        main.bind("keyUpgrade", new KeyUpgrade(redis, keySpace, keys));
+        main.bind("eventConsumer", new EventConsumer(redis, keys, settings.queueKey(), settings.consumeBatch(),
                 WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), meters));
-        ViolationChecker checker = new ViolationChecker(redis, marzban, grouping, settings.limits(), enforcement,
+        ViolationChecker checker = new ViolationChecker(redis, keys, marzban, grouping, settings.limits(), enforcement,
                 settings.activeWindowMillis(), settings.violationGraceMillis(), clock, notifications, meters);
         main.bind("violationChecker", checker);
-        management.serve(UserInspection.path(), new UserInspection(redis, checker, settings.limits(),
+        management.serve(UserInspection.path(), new UserInspection(redis, keys, checker, settings.limits(),
                 settings.activeWindowMillis(), clock), "GET");
-        main.bind("restorer", new Restorer(redis, marzban, lease, clock, notifications, meters));
+        main.bind("restorer", new Restorer(redis, keys, marzban, lease, clock, notifications, meters));
         LimiterReadiness readiness = new LimiterReadiness(redis, marzban);
         main.bind("limiterReadiness", readiness);
         main.addMainListener(new MainListenerSupport() {

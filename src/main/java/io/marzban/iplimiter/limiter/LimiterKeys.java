@@ -1,8 +1,11 @@
 package io.marzban.iplimiter.limiter;
 
+import io.marzban.iplimiter.redis.KeySpace;
+
 /**
- * Every Redis key the limiter owns, under one prefix so that the layout can move (e.g. under a cluster hash tag)
- * in this one place. The queue the agents fill is named by QUEUE_KEY, not here.
+ * Every Redis key the limiter owns, under one prefix: {@code {<QUEUE_KEY>}:limiter:}, the queue's hash tag, so
+ * that in a Redis Cluster the consuming script's keys share the queue's slot (see {@link KeySpace}). The queue the
+ * agents fill is named by QUEUE_KEY, not here.
  *
  * <ul>
  * <li>{@code seen:<user>}: sorted set, raw address (prefixed {@code f|} when forwarded) → last-seen epoch seconds</li>
@@ -17,49 +20,58 @@ package io.marzban.iplimiter.limiter;
  */
 public final class LimiterKeys {
 
-    public static final String PREFIX = "marzban_ip_limiter:limiter:";
+    /** Where these keys were kept before they carried the hash tag. */
+    static final String LEGACY_PREFIX = KeySpace.LEGACY_PREFIX + "limiter:";
 
-    private LimiterKeys() {
+    private final KeySpace keys;
+
+    public LimiterKeys(KeySpace keys) {
+        this.keys = keys;
+    }
+
+    /** The prefix of every limiter key now. */
+    public String prefix() {
+        return keys.prefix() + "limiter:";
     }
 
     /** The prefix of the per-user observation keys; the consuming script appends the user name. */
-    public static String seenPrefix() {
-        return PREFIX + "seen:";
+    public String seenPrefix() {
+        return prefix() + "seen:";
     }
 
-    public static String nodesPrefix() {
-        return PREFIX + "nodes:";
+    public String nodesPrefix() {
+        return prefix() + "nodes:";
     }
 
-    public static String seen(String user) {
+    public String seen(String user) {
         return seenPrefix() + user;
     }
 
-    public static String nodes(String user) {
+    public String nodes(String user) {
         return nodesPrefix() + user;
     }
 
-    public static String users() {
-        return PREFIX + "users";
+    public String users() {
+        return prefix() + "users";
     }
 
-    public static String over() {
-        return PREFIX + "over";
+    public String over() {
+        return prefix() + "over";
     }
 
-    public static String acted() {
-        return PREFIX + "acted";
+    public String acted() {
+        return prefix() + "acted";
     }
 
-    public static String disabled(String user) {
-        return PREFIX + "disabled:" + user;
+    public String disabled(String user) {
+        return prefix() + "disabled:" + user;
     }
 
-    public static String restores() {
-        return PREFIX + "restores";
+    public String restores() {
+        return prefix() + "restores";
     }
 
-    public static String lock(String user) {
-        return PREFIX + "lock:" + user;
+    public String lock(String user) {
+        return prefix() + "lock:" + user;
     }
 }

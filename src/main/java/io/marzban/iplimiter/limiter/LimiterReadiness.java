@@ -21,6 +21,8 @@ public final class LimiterReadiness extends Readiness {
     @Override
     protected void check(List<String> reasons, HealthCheckResultBuilder builder) {
         reasons.add(redis.problem());
+        // behind sentinels or a cluster: which server it works on now (the URL never shows the password)
+        builder.detail("central_redis", redis.toString());
         reasons.add(marzban.problem());
     }
 }

@@ -27,6 +27,7 @@ public final class Restorer {
     private static final int USERS_PER_RUN = 50;
 
     private final CentralRedis redis;
+    private final LimiterKeys keys;
     private final MarzbanApi marzban;
     private final Lease lease;
     private final Clock clock;
@@ -34,9 +35,10 @@ public final class Restorer {
     private final Counter restores;
     private final Counter kept;
 
-    public Restorer(CentralRedis redis, MarzbanApi marzban, Lease lease, Clock clock, Notifications notifications,
+    public Restorer(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, Lease lease, Clock clock, Notifications notifications,
                     MeterRegistry meters) {
         this.redis = redis;
+        this.keys = keys;
         this.marzban = marzban;
         this.lease = lease;
         this.clock = clock;
@@ -51,7 +53,7 @@ public final class Restorer {
     /** Restores the users whose time has come; an unreachable Marzban leaves them scheduled. */
     public int restoreDue() {
         long now = clock.millis();
-        List<String> due = redis.call(jedis -> jedis.zrangeByScore(LimiterKeys.restores(), 0, now, 0, USERS_PER_RUN));
+        List<String> due = redis.call(jedis -> jedis.zrangeByScore(keys.restores(), 0, now, 0, USERS_PER_RUN));
         for (String user : due) {
             lease.holding(user, () -> restore(user, now));
         }
@@ -59,11 +61,11 @@ public final class Restorer {
     }
 
     private void restore(String user, long now) {
-        Double restoreAt = redis.call(jedis -> jedis.zscore(LimiterKeys.restores(), user));
+        Double restoreAt = redis.call(jedis -> jedis.zscore(keys.restores(), user));
         if (restoreAt == null || restoreAt > now) {
             return; // another instance restored it, or disabled it again, since we listed it
         }
-        SavedStatus saved = SavedStatus.fromHash(redis.call(jedis -> jedis.hgetAll(LimiterKeys.disabled(user))));
+        SavedStatus saved = SavedStatus.fromHash(redis.call(jedis -> jedis.hgetAll(keys.disabled(user))));
         if (saved == null) {
             forget(user); // a schedule without its record: nothing to give back
             return;
@@ -121,10 +123,10 @@ public final class Restorer {
     private void forget(String user) {
         redis.call(jedis -> {
             Transaction transaction = jedis.multi();
-            transaction.del(LimiterKeys.disabled(user));
-            transaction.zrem(LimiterKeys.restores(), user);
-            transaction.zrem(LimiterKeys.over(), user);
-            transaction.srem(LimiterKeys.acted(), user);
+            transaction.del(keys.disabled(user));
+            transaction.zrem(keys.restores(), user);
+            transaction.zrem(keys.over(), user);
+            transaction.srem(keys.acted(), user);
             return transaction.exec();
         });
     }

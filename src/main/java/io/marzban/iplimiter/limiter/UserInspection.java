@@ -17,8 +17,8 @@ import java.util.OptionalInt;
  * as JSON: its devices within the window (addresses, nodes, last seen), its limit, and its state. It keeps no
  * state of its own: everything is read from Redis at each request.
  */
-public record UserInspection(CentralRedis redis, ViolationChecker checker, UserLimits limits, long windowMillis,
-                             Clock clock) implements Answer {
+public record UserInspection(CentralRedis redis, LimiterKeys keys, ViolationChecker checker, UserLimits limits,
+                             long windowMillis, Clock clock) implements Answer {
 
     static final String PATH = "/observe/limiter/users/";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -52,12 +52,12 @@ public record UserInspection(CentralRedis redis, ViolationChecker checker, UserL
                         "nodes", device.nodes(), "last_seen", device.lastSeen()))
                 .toList());
         redis.call(jedis -> {
-            Double overSince = jedis.zscore(LimiterKeys.over(), user);
+            Double overSince = jedis.zscore(keys.over(), user);
             description.put("over_since", overSince == null ? null : overSince / 1000);
-            description.put("acted", jedis.sismember(LimiterKeys.acted(), user));
-            Map<String, String> saved = jedis.hgetAll(LimiterKeys.disabled(user));
+            description.put("acted", jedis.sismember(keys.acted(), user));
+            Map<String, String> saved = jedis.hgetAll(keys.disabled(user));
             description.put("disabled_by_limiter", saved.isEmpty() ? null : saved);
-            Double restoreAt = jedis.zscore(LimiterKeys.restores(), user);
+            Double restoreAt = jedis.zscore(keys.restores(), user);
             description.put("restore_at", restoreAt == null ? null : restoreAt / 1000);
             return null;
         });

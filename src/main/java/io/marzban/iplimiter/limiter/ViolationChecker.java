@@ -41,6 +41,7 @@ public final class ViolationChecker {
             return #old""";
 
     private final CentralRedis redis;
+    private final LimiterKeys keys;
     private final MarzbanApi marzban;
     private final DeviceGrouping grouping;
     private final UserLimits limits;
@@ -55,10 +56,11 @@ public final class ViolationChecker {
     /** Only the check thread touches it. */
     private boolean marzbanAway;
 
-    public ViolationChecker(CentralRedis redis, MarzbanApi marzban, DeviceGrouping grouping, UserLimits limits,
+    public ViolationChecker(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, DeviceGrouping grouping, UserLimits limits,
                             Enforcement enforcement, long windowMillis, long graceMillis, Clock clock,
                             Notifications notifications, MeterRegistry meters) {
         this.redis = redis;
+        this.keys = keys;
         this.marzban = marzban;
         this.grouping = grouping;
         this.limits = limits;
@@ -81,10 +83,10 @@ public final class ViolationChecker {
         long now = clock.millis();
         double from = (now - windowMillis) / 1000.0;
         Set<String> users = redis.call(jedis -> {
-            jedis.zremrangeByScore(LimiterKeys.users(), Double.NEGATIVE_INFINITY, from);
-            Set<String> recent = new LinkedHashSet<>(jedis.zrangeByScore(LimiterKeys.users(), from,
+            jedis.zremrangeByScore(keys.users(), Double.NEGATIVE_INFINITY, from);
+            Set<String> recent = new LinkedHashSet<>(jedis.zrangeByScore(keys.users(), from,
                     Double.POSITIVE_INFINITY));
-            recent.addAll(jedis.zrange(LimiterKeys.over(), 0, -1));
+            recent.addAll(jedis.zrange(keys.over(), 0, -1));
             return recent;
         });
         int over = 0;
@@ -117,13 +119,13 @@ public final class ViolationChecker {
     /** The user's devices seen since {@code from} (epoch seconds). */
     List<Device> devices(String user, double from) {
         return redis.call(jedis -> {
-            jedis.eval(FORGET_OLD_ADDRESSES, List.of(LimiterKeys.seen(user), LimiterKeys.nodes(user)),
+            jedis.eval(FORGET_OLD_ADDRESSES, List.of(keys.seen(user), keys.nodes(user)),
                     List.of(Double.toString(from)));
             Map<String, Double> lastSeen = new HashMap<>();
-            for (Tuple seen : jedis.zrangeByScoreWithScores(LimiterKeys.seen(user), from, Double.POSITIVE_INFINITY)) {
+            for (Tuple seen : jedis.zrangeByScoreWithScores(keys.seen(user), from, Double.POSITIVE_INFINITY)) {
                 lastSeen.put(seen.getElement(), seen.getScore());
             }
-            return grouping.devices(lastSeen, jedis.hgetAll(LimiterKeys.nodes(user)));
+            return grouping.devices(lastSeen, jedis.hgetAll(keys.nodes(user)));
         });
     }
 
@@ -132,8 +134,8 @@ public final class ViolationChecker {
         List<Device> devices = limit.isPresent() ? devices(user, from) : List.of();
         if (limit.isEmpty() || devices.size() <= limit.getAsInt()) {
             long ended = redis.call(jedis -> {
-                jedis.srem(LimiterKeys.acted(), user);
-                return jedis.zrem(LimiterKeys.over(), user);
+                jedis.srem(keys.acted(), user);
+                return jedis.zrem(keys.over(), user);
             });
             if (ended > 0) {
                 LOG.info("User {} is within the limit again: {} devices", user, devices.size());
@@ -142,8 +144,8 @@ public final class ViolationChecker {
         }
         long since = redis.call(jedis -> {
             // NX: the first instance to see the violation sets its start, every later check keeps it
-            jedis.zadd(LimiterKeys.over(), now, user, ZAddParams.zAddParams().nx());
-            return jedis.zscore(LimiterKeys.over(), user).longValue();
+            jedis.zadd(keys.over(), now, user, ZAddParams.zAddParams().nx());
+            return jedis.zscore(keys.over(), user).longValue();
         });
         if (now - since >= graceMillis) {
             enforcement.act(user, limit.getAsInt(), devices);

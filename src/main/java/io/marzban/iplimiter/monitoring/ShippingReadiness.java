@@ -36,6 +36,8 @@ public final class ShippingReadiness extends Readiness {
             reasons.add("shipping has been stuck for " + failing.toSeconds() + " s: batches cannot be written");
         }
         builder.detail("failing_for_seconds", failing.toSeconds());
+        // behind sentinels or a cluster: which server the batches go to now (the URL never shows the password)
+        builder.detail("central_redis", redis.toString());
         // shipping works, so still UP; but the limiter cannot use what it ships
         String maskingProblem = masking.problem();
         if (maskingProblem != null) {

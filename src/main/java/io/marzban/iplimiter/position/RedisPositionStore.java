@@ -8,18 +8,25 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.redis.KeySpace;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;
+import redis.clients.jedis.Transaction;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * Positions kept in the central Redis, one key per node and file:
- * {@code marzban_ip_limiter:position:<NODE_ID>:<path>} holding a small JSON document with a format version.
- * The batch writer sets the key in the same transaction as the events it covers ({@link #commitIn}).
+ * {@code {<QUEUE_KEY>}:position:<NODE_ID>:<path>} holding a small JSON document with a format version.
+ * The batch writer sets the key in the same transaction as the events it covers ({@link #commitIn}). A position
+ * stored by an older version under {@code marzban_ip_limiter:position:...} is moved to the new name when first
+ * loaded, so an upgrade neither re-reads nor skips anything.
  */
 public final class RedisPositionStore implements PositionStore {
 
@@ -31,15 +38,20 @@ public final class RedisPositionStore implements PositionStore {
     private static final JsonFactory JSON = new JsonFactory();
 
     private final CentralRedis redis;
+    private final KeySpace keys;
     private final String nodeId;
+    /** Where reading of each path started in this process (loaded or saved), until a batch commits. */
+    private final Map<String, FilePosition> startedAt = new ConcurrentHashMap<>();
+
     /** The JSON before the offset, for the file positions are in now: it changes only when the file does. */
     private volatile EncodedFile encodedFile;
 
     private record EncodedFile(String path, FileIdentity file, String jsonBeforeOffset) {
     }
 
-    public RedisPositionStore(CentralRedis redis, String nodeId) {
+    public RedisPositionStore(CentralRedis redis, KeySpace keys, String nodeId) {
         this.redis = redis;
+        this.keys = keys;
         this.nodeId = nodeId;
     }
 
@@ -78,12 +90,70 @@ public final class RedisPositionStore implements PositionStore {
 
     @Override
     public Optional<FilePosition> load(String path) {
-        return redis.call(jedis -> read(jedis, path));
+        Optional<FilePosition> stored = redis.call(jedis -> {
+            moveLegacyKey(jedis, path);
+            return read(jedis, path);
+        });
+        stored.ifPresent(position -> startedAt.put(path, position));
+        return stored;
+    }
+
+    /** Where reading of {@code path} last started: what a writer that has committed nothing yet stands on. */
+    public Optional<FilePosition> startedAt(String path) {
+        return Optional.ofNullable(startedAt.get(path));
+    }
+
+    /**
+     * Moves a position stored under the old name to the new one, in one transaction. If this node's ACL user
+     * may not use the new names, the old ones are kept (heartbeat included) and the operator told what to add.
+     */
+    private void moveLegacyKey(Jedis jedis, String path) {
+        if (!keys.mayHoldLegacyKeys()) {
+            return;
+        }
+        String key = key(path);
+        String legacyKey = KeySpace.LEGACY_PREFIX + name(path);
+        String stored;
+        try {
+            // GET, not EXISTS: the node's minimal ACL allows GET and SET only
+            if (jedis.get(key) != null) {
+                return;
+            }
+        } catch (JedisDataException e) {
+            if (!KeySpace.refused(e)) {
+                throw e;
+            }
+            keys.keepLegacyNames();
+            LOG.warn("The central Redis refuses this node's new key names ({}); keeping the old ones. Add "
+                    + "~{}position:{}:* ~{}heartbeat:{} to the node's ACL user (docs/CONFIGURATION.md)",
+                    e.getMessage(), keys.taggedPrefix(), nodeId, keys.taggedPrefix(), nodeId);
+            return;
+        }
+        try {
+            stored = jedis.get(legacyKey);
+        } catch (JedisDataException e) {
+            if (!KeySpace.refused(e)) {
+                throw e;
+            }
+            LOG.warn("Cannot look for a position stored by an older version under {} ({}); if this node shipped "
+                    + "before, keep ~{}* in its ACL user until the agent has moved it", legacyKey, e.getMessage(),
+                    KeySpace.LEGACY_PREFIX + "position:" + nodeId + ":");
+            return;
+        }
+        if (stored != null) {
+            Transaction move = jedis.multi();
+            move.set(key, stored);
+            move.del(legacyKey);
+            move.exec();
+            LOG.info("Moved the stored position of {} from {} to {} (every key now carries the queue's hash tag)",
+                    path, legacyKey, key);
+        }
     }
 
     @Override
     public void save(FilePosition start) {
         redis.call(jedis -> jedis.set(key(start.path()), encode(start)));
+        startedAt.put(start.path(), start);
     }
 
     /**
@@ -178,7 +248,11 @@ public final class RedisPositionStore implements PositionStore {
     }
 
     public String key(String path) {
-        return "marzban_ip_limiter:position:" + nodeId + ":" + path;
+        return keys.prefix() + name(path);
+    }
+
+    private String name(String path) {
+        return "position:" + nodeId + ":" + path;
     }
 
     /** The position's JSON ({@link #decode}); the part before the offset is written once per file. */

@@ -1,13 +1,13 @@
 package io.marzban.iplimiter.redis;
 
-import io.marzban.iplimiter.config.RedisEndpoint;
 import javax.net.ssl.SSLException;
 
 /** A failed command against the central Redis, with a message that names the server but never its password. */
 public final class CentralRedisException extends RuntimeException {
 
-    CentralRedisException(RedisEndpoint endpoint, Exception cause) {
-        super("central Redis " + endpoint + ": " + describe(cause), null, false, false);
+    /** @param server the URL (never with its password) and the server connected to */
+    CentralRedisException(String server, Exception cause) {
+        super("central Redis " + server + ": " + describe(cause), null, false, false);
     }
 
     /** Jedis wraps a TLS failure several levels deep; the operator needs the innermost reason. */
@@ -23,6 +23,8 @@ public final class CentralRedisException extends RuntimeException {
                         + "server asks for one)";
             }
         }
-        return cause.getMessage();
+        // EXECABORT says only "previous errors": the refused queued command says which (MOVED, READONLY, ...)
+        return cause.getSuppressed().length == 0 ? cause.getMessage()
+                : cause.getMessage() + " (" + cause.getSuppressed()[0].getMessage() + ")";
     }
 }

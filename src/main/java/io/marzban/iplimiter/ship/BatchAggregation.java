@@ -29,6 +29,7 @@ public final class BatchAggregation implements AggregationStrategy {
 
     private final String positionHeader;
     private final String caughtUpHeader;
+    private final String generationHeader;
     private final LongSupplier nanoTime;
     /** When the last batch was completed; 0 (no batch yet) until then. */
     private volatile long lastCompletedNanos;
@@ -37,14 +38,16 @@ public final class BatchAggregation implements AggregationStrategy {
     /**
      * @param positionHeader the header with the position after a group's last line
      * @param caughtUpHeader the header, true on the last group of a read that began far behind
+     * @param generationHeader the header with the group's read generation (it grows when the file is read again)
      */
-    public BatchAggregation(String positionHeader, String caughtUpHeader) {
-        this(positionHeader, caughtUpHeader, System::nanoTime);
+    public BatchAggregation(String positionHeader, String caughtUpHeader, String generationHeader) {
+        this(positionHeader, caughtUpHeader, generationHeader, System::nanoTime);
     }
 
-    BatchAggregation(String positionHeader, String caughtUpHeader, LongSupplier nanoTime) {
+    BatchAggregation(String positionHeader, String caughtUpHeader, String generationHeader, LongSupplier nanoTime) {
         this.positionHeader = positionHeader;
         this.caughtUpHeader = caughtUpHeader;
+        this.generationHeader = generationHeader;
         this.nanoTime = nanoTime;
     }
 
@@ -52,7 +55,8 @@ public final class BatchAggregation implements AggregationStrategy {
     public Exchange aggregate(Exchange batchSoFar, Exchange group) {
         Exchange target = batchSoFar == null ? group : batchSoFar;
         EventBatch batch = batchSoFar == null ? new EventBatch() : batchSoFar.getMessage().getBody(EventBatch.class);
-        batch.add(events(group), group.getMessage().getHeader(positionHeader, FilePosition.class));
+        batch.add(events(group), group.getMessage().getHeader(positionHeader, FilePosition.class),
+                group.getMessage().getHeader(generationHeader, 0L, Long.class));
         target.getMessage().setBody(batch);
         // the batch carries its last group's flag, for the completion rule
         target.getMessage().setHeader(caughtUpHeader, group.getMessage().getHeader(caughtUpHeader, false, Boolean.class));

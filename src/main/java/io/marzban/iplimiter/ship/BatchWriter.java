@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Connection;
@@ -19,7 +20,9 @@ import redis.clients.jedis.exceptions.JedisDataException;
 /**
  * Writes a batch as {@code MULTI; LPUSH queue e1..eN; GET position; SET position; [SET heartbeat EX 90]; EXEC}:
  * the events and the read position move together or not at all; the heartbeat goes with a batch every 10 s. A
- * failure throws, and Camel's redelivery calls {@link #write} again. While no batch is written, {@link #beatWhileIdle} keeps the node's heartbeat alive.
+ * failure throws, and Camel's redelivery calls {@link #write} again. While no batch is written,
+ * {@link #beatWhileIdle} keeps the node's heartbeat alive.
+ * After a failover that lost batches, {@link LostBatches} has the file read again and older batches dropped.
  */
 public final class BatchWriter {
 
@@ -33,6 +36,7 @@ public final class BatchWriter {
     private final Heartbeat heartbeat;
     private final byte[] queueKey;
     private final long nanosPerEvent;
+    private final LostBatches lostBatches;
     /** When the rate limit lets the next batch go (System.nanoTime). */
     private long nextBatchNanos = System.nanoTime();
     /** False once Redis refused the heartbeat key (an ACL without it); the batches then go without it. */
@@ -54,9 +58,14 @@ public final class BatchWriter {
     private volatile long queueLength = -1;
     private volatile long queueLengthSampledNanos;
 
-    /** @param maxEventsPerSecond at most this many events a second to the centre; 0 for no limit */
+    /**
+     * @param readAgain          makes the tailer read again from the stored position; returns the read generation
+     *                           of its batches
+     * @param maxEventsPerSecond at most this many events a second to the centre; 0 for no limit
+     */
     public BatchWriter(CentralRedis redis, RedisPositionStore positions, Heartbeat heartbeat, String queueKey,
-                       long maxEventsPerSecond) {
+                       LongSupplier readAgain, long maxEventsPerSecond) {
+        this.lostBatches = new LostBatches(redis, positions, readAgain);
         this.redis = redis;
         this.positions = positions;
         this.heartbeat = heartbeat;
@@ -65,22 +74,28 @@ public final class BatchWriter {
     }
 
     public synchronized void write(EventBatch batch) throws InterruptedException {
+        if (lostBatches.isOfAnOlderReading(batch)) {
+            LOG.debug("Dropped {} events read before the file was read again", batch.size());
+            return;
+        }
         if (failingSinceNanos != 0) {
             retries.incrementAndGet();
         } else if (nanosPerEvent > 0) {
             paceFor(batch.size());
         }
         try {
-            writeOnce(batch);
+            boolean written = writeOnce(batch);
             if (failingSinceNanos != 0) {
                 LOG.info("Batches are written again after {} s of failures ({} failed attempts); catching up in file "
                         + "order", failingFor().toSeconds(), failedAttemptsInARow);
             }
             failingSinceNanos = 0;
             failedAttemptsInARow = 0;
-            eventsShipped.addAndGet(batch.size());
-            batchesWritten.incrementAndGet();
-            lastShippedNanos = System.nanoTime();
+            if (written) {
+                eventsShipped.addAndGet(batch.size());
+                batchesWritten.incrementAndGet();
+                lastShippedNanos = System.nanoTime();
+            }
         } catch (RuntimeException e) {
             writeErrors.incrementAndGet();
             failedAttemptsInARow++;
@@ -164,15 +179,23 @@ public final class BatchWriter {
         return since == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - since);
     }
 
-    private void writeOnce(EventBatch batch) {
+    /** False if the batch was not written: it is of the reading that went past a lost position. */
+    private boolean writeOnce(EventBatch batch) {
         FilePosition position = batch.position();
-        redis.call(jedis -> {
+        return redis.call(jedis -> {
             if (outcomeUnknown && alreadyCommitted(jedis, position)) {
                 LOG.info("The last batch ({} events) reached Redis before the connection broke; not writing it again",
                         batch.size());
                 outcomeUnknown = false;
                 lastCommitted = position;
-                return null;
+                lostBatches.verified();
+                return true;
+            }
+            FilePosition held = lostBatches.behind(jedis, lastCommitted, position.path());
+            if (held != null) {
+                lastCommitted = held;
+                outcomeUnknown = false;
+                return false; // this batch was read past the position Redis holds: it comes again
             }
             outcomeUnknown = true;
             try {
@@ -185,7 +208,7 @@ public final class BatchWriter {
                 outcomeUnknown = true;
                 commit(jedis, batch);
             }
-            return null;
+            return true;
         });
     }
 
@@ -214,7 +237,11 @@ public final class BatchWriter {
         List<Object> replies = transaction.getMany(beating ? 6 : 5);
         Object executed = replies.get(replies.size() - 1);
         if (executed instanceof JedisDataException refused) {
-            throw refused; // EXECABORT: a step was refused (NOPERM, ...), nothing ran
+            // EXECABORT: a step was refused, nothing ran; the refusal says why (NOPERM; MOVED or READONLY, after
+            // which CentralRedis asks where the master is now), attached as Jedis's own Transaction does
+            replies.stream().filter(reply -> reply != refused && reply instanceof JedisDataException)
+                    .forEach(reply -> refused.addSuppressed((JedisDataException) reply));
+            throw refused;
         }
         outcomeUnknown = false;
         if (beating) {
@@ -236,6 +263,7 @@ public final class BatchWriter {
                     position.path(), position.offset());
         }
         lastCommitted = position;
+        lostBatches.verified();
         sampleQueueLength(queued);
         LOG.debug("Wrote {} events; {} now at offset {} (queue length {})",
                 batch.size(), position.path(), position.offset(), queued);

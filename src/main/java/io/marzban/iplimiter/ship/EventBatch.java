@@ -12,9 +12,17 @@ public final class EventBatch {
 
     private final List<byte[]> events = new ArrayList<>();
     private FilePosition position;
+    private long readGeneration;
 
-    /** Adds the events of a group of lines that ends at {@code endOfLastLine}. */
-    public void add(List<byte[]> groupEvents, FilePosition endOfLastLine) {
+    /**
+     * Adds the events of a group of lines that ends at {@code endOfLastLine}. A group of a newer read generation
+     * (the file is read again from an earlier position) replaces what the batch held: those lines come again.
+     */
+    public void add(List<byte[]> groupEvents, FilePosition endOfLastLine, long generation) {
+        if (generation > readGeneration) {
+            events.clear();
+            readGeneration = generation;
+        }
         events.addAll(groupEvents);
         position = endOfLastLine;
     }
@@ -29,5 +37,10 @@ public final class EventBatch {
 
     public FilePosition position() {
         return position;
+    }
+
+    /** Which reading of the file the events come from; see {@code BatchWriter#write}. */
+    public long readGeneration() {
+        return readGeneration;
     }
 }

@@ -3,6 +3,7 @@ package io.marzban.iplimiter.ship;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.marzban.iplimiter.position.FilePosition;
+import io.marzban.iplimiter.redis.KeySpace;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -15,7 +16,7 @@ import redis.clients.jedis.params.SetParams;
 
 /**
  * The node's sign of life in the central Redis, so that the centre can tell "no users" from "node down":
- * {@code marzban_ip_limiter:heartbeat:<NODE_ID>} holding {@code {node_id, node_name, version, file, offset,
+ * {@code {<QUEUE_KEY>}:heartbeat:<NODE_ID>} holding {@code {node_id, node_name, version, file, offset,
  * lag_bytes, time}} for {@value #TTL_SECONDS} s. Set with a batch (in its transaction) every 10 s while shipping,
  * and every 30 s while idle.
  */
@@ -25,7 +26,7 @@ public final class Heartbeat {
     private static final JsonFactory JSON = new JsonFactory();
     private static final String VERSION = versionOfThisJar();
 
-    private final String key;
+    private final KeySpace keys;
     private final String nodeId;
     private final String nodeName;
     private final String accessLogPath;
@@ -33,8 +34,8 @@ public final class Heartbeat {
     /** Bytes of the log after a position; measured by the tailer, which exists only once the route does. */
     private volatile ToLongFunction<FilePosition> lagAfter = position -> 0;
 
-    public Heartbeat(String nodeId, String nodeName, String accessLogPath, Clock clock) {
-        this.key = "marzban_ip_limiter:heartbeat:" + nodeId;
+    public Heartbeat(KeySpace keys, String nodeId, String nodeName, String accessLogPath, Clock clock) {
+        this.keys = keys;
         this.nodeId = nodeId;
         this.nodeName = nodeName;
         this.accessLogPath = accessLogPath;
@@ -46,7 +47,7 @@ public final class Heartbeat {
     }
 
     String key() {
-        return key;
+        return keys.prefix() + "heartbeat:" + nodeId;
     }
 
     static SetParams expiry() {

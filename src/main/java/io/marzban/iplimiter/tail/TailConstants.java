@@ -11,6 +11,12 @@ public final class TailConstants {
      */
     public static final String CAUGHT_UP_HEADER = "TailCaughtUp";
 
+    /**
+     * Which reading of the file the lines come from: 0 at start, one more each time the file is read again from
+     * the stored position ({@link TailStatus#readAgain()}). Lines of an older reading are not to be shipped.
+     */
+    public static final String READ_GENERATION_HEADER = "TailReadGeneration";
+
     private TailConstants() {
     }
 }

@@ -29,6 +29,8 @@ public final class TailConsumer extends DefaultConsumer implements TailStatus, H
     private long linesTooLongBefore;
     private long linesReadBefore;
     private ExecutorService thread;
+    /** The read generation of the current tailer; each {@link #readAgain()} starts a tailer of the next. */
+    private long generation;
     private HealthCheck healthCheck = new LogReadable();
 
     TailConsumer(TailEndpoint endpoint, Processor processor, TailOptions options, PositionStore positions) {
@@ -40,10 +42,33 @@ public final class TailConsumer extends DefaultConsumer implements TailStatus, H
     @Override
     protected void doStart() throws Exception {
         super.doStart();
-        tailer = new FileTailer(options, positions, this::send);
         thread = getEndpoint().getCamelContext().getExecutorServiceManager()
                 .newSingleThreadExecutor(this, "tail " + options.path());
-        thread.execute(tailer);
+        startTailer();
+    }
+
+    private void startTailer() {
+        long stamp = generation;
+        tailer = new FileTailer(options, positions, (lines, end, caughtUp) -> send(lines, end, caughtUp, stamp));
+        thread.execute(tailer); // after the tailer before it has returned: one reader at a time
+    }
+
+    /**
+     * The current tailer is told to stop (it hands over what it was reading, of the old generation) and a new one
+     * begins on the same thread once it has, from the position the store holds then.
+     */
+    @Override
+    public synchronized long readAgain() {
+        FileTailer previous = tailer;
+        if (previous == null) {
+            return generation;
+        }
+        previous.stop();
+        linesTooLongBefore += previous.linesTooLong();
+        linesReadBefore += previous.linesRead();
+        generation++;
+        startTailer();
+        return generation;
     }
 
     /**
@@ -116,12 +141,14 @@ public final class TailConsumer extends DefaultConsumer implements TailStatus, H
         this.healthCheck = healthCheck;
     }
 
-    private void send(List<String> lines, FilePosition endOfLastLine, boolean caughtUp) throws Exception {
+    private void send(List<String> lines, FilePosition endOfLastLine, boolean caughtUp, long readGeneration)
+            throws Exception {
         Exchange exchange = createExchange(false);
         try {
             exchange.getMessage().setBody(lines);
             exchange.getMessage().setHeader(TailConstants.POSITION_HEADER, endOfLastLine);
             exchange.getMessage().setHeader(TailConstants.CAUGHT_UP_HEADER, caughtUp);
+            exchange.getMessage().setHeader(TailConstants.READ_GENERATION_HEADER, readGeneration);
             getProcessor().process(exchange);
             if (exchange.getException() != null) {
                 throw exchange.getException();

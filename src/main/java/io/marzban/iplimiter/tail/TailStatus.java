@@ -26,6 +26,12 @@ public interface TailStatus {
     void stopReading() throws InterruptedException;
 
     /**
+     * Reads the file again from the position the store holds now, without waiting; lines read so far are of an
+     * older generation. Returns the new read generation (see {@link TailConstants#READ_GENERATION_HEADER}).
+     */
+    long readAgain();
+
+    /**
      * The tail consumers of the context's routes as one (there is one in the bundled route); none while there is
      * no context yet.
      */

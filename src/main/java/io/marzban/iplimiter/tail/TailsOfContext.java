@@ -62,6 +62,11 @@ final class TailsOfContext implements TailStatus {
         }
     }
 
+    @Override
+    public long readAgain() {
+        return tails().stream().mapToLong(TailStatus::readAgain).max().orElse(0);
+    }
+
     private long sum(ToLongFunction<TailStatus> value) {
         return tails().stream().mapToLong(value).sum();
     }

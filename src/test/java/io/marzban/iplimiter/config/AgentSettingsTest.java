@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.ZoneId;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -173,10 +174,56 @@ class AgentSettingsTest {
     }
 
     @Test
+    void readsSentinelAndClusterUrlsAndNeverShowsAPassword(@TempDir Path dir) throws Exception {
+        RedisEndpoint sentinels = AgentSettings.fromEnvironment(env("CENTRAL_REDIS_URL",
+                "redis-sentinel://node-1:p%40ss@s1,s2:26380,[::1]/2#my%20master")).centralRedis();
+        assertEquals(new RedisEndpoint(RedisEndpoint.Topology.SENTINEL, List.of(new RedisEndpoint.Node("s1", 26379),
+                new RedisEndpoint.Node("s2", 26380), new RedisEndpoint.Node("::1", 26379)), "my master", false,
+                "node-1", "p@ss", 2, null), sentinels);
+        assertEquals("redis-sentinel://node-1:***@s1:26379,s2:26380,[::1]:26379/2#my master", sentinels.toString());
+
+        Path sentinelPassword = Files.writeString(dir.resolve("sentinel-password"), "sentinel-secret\n");
+        RedisEndpoint guarded = AgentSettings.fromEnvironment(env("CENTRAL_REDIS_URL",
+                "rediss-sentinel://:secret@s1#mymaster", "CENTRAL_REDIS_SENTINEL_PASSWORD_FILE",
+                sentinelPassword.toString())).centralRedis();
+        assertEquals("sentinel-secret", guarded.sentinelPassword());
+        assertTrue(guarded.tls());
+        assertEquals("rediss-sentinel://:***@s1:26379/0#mymaster", guarded.toString());
+
+        RedisEndpoint cluster = AgentSettings.fromEnvironment(env("CENTRAL_REDIS_URL",
+                "rediss-cluster://node-1:secret@c1:7000,c2:7001")).centralRedis();
+        assertEquals(RedisEndpoint.Topology.CLUSTER, cluster.topology());
+        assertEquals(List.of(new RedisEndpoint.Node("c1", 7000), new RedisEndpoint.Node("c2", 7001)), cluster.nodes());
+        assertEquals("rediss-cluster://node-1:***@c1:7000,c2:7001", cluster.toString());
+        assertFalse(cluster.toString().contains("secret"));
+    }
+
+    @Test
+    void badSentinelAndClusterUrlsAreRefusedWithTheirReason(@TempDir Path dir) throws Exception {
+        assertError("CENTRAL_REDIS_URL names no master; expected the sentinels' master name",
+                env("CENTRAL_REDIS_URL", "redis-sentinel://s1,s2"));
+        assertError("CENTRAL_REDIS_URL has database '3'; a Redis Cluster has only database 0",
+                env("CENTRAL_REDIS_URL", "redis-cluster://c1,c2/3"));
+        assertError("CENTRAL_REDIS_URL names 2 hosts; a redis:// URL names one",
+                env("CENTRAL_REDIS_URL", "redis://h1,h2"));
+        assertError("CENTRAL_REDIS_URL ends in #mymaster; only a redis-sentinel:// URL names a master",
+                env("CENTRAL_REDIS_URL", "redis-cluster://c1#mymaster"));
+        assertError("CENTRAL_REDIS_URL has no host", env("CENTRAL_REDIS_URL", "redis-cluster://c1,,c2"));
+        assertError("CENTRAL_REDIS_URL has port 'x'", env("CENTRAL_REDIS_URL", "redis-sentinel://s1:x#m"));
+        assertError("CENTRAL_REDIS_URL has scheme 'redis-sentinels'",
+                env("CENTRAL_REDIS_URL", "redis-sentinels://s1#m"));
+        Path password = Files.writeString(dir.resolve("password"), "x");
+        assertError("CENTRAL_REDIS_SENTINEL_PASSWORD_FILE only applies to a redis-sentinel://",
+                env("CENTRAL_REDIS_SENTINEL_PASSWORD_FILE", password.toString()));
+    }
+
+    @Test
     void retriesDoubleForMaxRetriesThenSettleOnTheCap() {
         AgentSettings settings = AgentSettings.fromEnvironment(env("MAX_RETRIES", "5", "RETRY_DELAY", "2"));
         assertEquals("1:2000;2:4000;3:8000;4:16000;5:30000;6:30000", settings.retryDelayPattern());
         AgentSettings none = AgentSettings.fromEnvironment(env("MAX_RETRIES", "0", "MAX_RETRY_DELAY", "10"));
         assertEquals("1:10000", none.retryDelayPattern());
+        AgentSettings sentinels = AgentSettings.fromEnvironment(env("CENTRAL_REDIS_URL", "redis-sentinel://s1#m"));
+        assertEquals(5_000, sentinels.maxRetryDelayMillis(), "a promoted replica is found within 5 s");
     }
 }

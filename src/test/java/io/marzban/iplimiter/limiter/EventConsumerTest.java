@@ -29,7 +29,7 @@ class EventConsumerTest {
     void start() throws Exception {
         redis = RedisServer.start(dir);
         central = redis.central(5000);
-        consumer = new EventConsumer(central, Events.QUEUE, 2, 900, meters);
+        consumer = new EventConsumer(central, Events.KEYS, Events.QUEUE, 2, 900, meters);
     }
 
     @AfterEach
@@ -47,12 +47,12 @@ class EventConsumerTest {
 
         assertEquals(4, consumer.consumeAvailable());
         try (Jedis jedis = redis.client()) {
-            assertEquals(1002.25, jedis.zscore(LimiterKeys.seen("maria"), "198.51.100.1"), "the latest time wins");
-            assertEquals(999.0, jedis.zscore(LimiterKeys.seen("maria"), "f|203.0.113.9"));
+            assertEquals(1002.25, jedis.zscore(Events.KEYS.seen("maria"), "198.51.100.1"), "the latest time wins");
+            assertEquals(999.0, jedis.zscore(Events.KEYS.seen("maria"), "f|203.0.113.9"));
             assertEquals(Map.of("198.51.100.1", "node-b", "f|203.0.113.9", "node-b"),
-                    jedis.hgetAll(LimiterKeys.nodes("maria")));
-            assertEquals(1002.25, jedis.zscore(LimiterKeys.users(), "maria"));
-            long ttl = jedis.ttl(LimiterKeys.seen("maria"));
+                    jedis.hgetAll(Events.KEYS.nodes("maria")));
+            assertEquals(1002.25, jedis.zscore(Events.KEYS.users(), "maria"));
+            long ttl = jedis.ttl(Events.KEYS.seen("maria"));
             assertEquals(true, ttl > 800 && ttl <= 900, "ttl " + ttl);
         }
     }
@@ -63,7 +63,7 @@ class EventConsumerTest {
 
         consumer.consumeAvailable();
         try (Jedis jedis = redis.client()) {
-            assertEquals(Set.of("198.51.100.1"), Set.copyOf(jedis.zrange(LimiterKeys.seen("ana.maria"), 0, -1)));
+            assertEquals(Set.of("198.51.100.1"), Set.copyOf(jedis.zrange(Events.KEYS.seen("ana.maria"), 0, -1)));
         }
     }
 
@@ -76,7 +76,7 @@ class EventConsumerTest {
         assertEquals(4, meters.get("marzban_limiter_events_malformed").counter().count());
         assertEquals(1, meters.get("marzban_limiter_events_consumed").counter().count());
         try (Jedis jedis = redis.client()) {
-            assertEquals(List.of("maria"), jedis.zrange(LimiterKeys.users(), 0, -1));
+            assertEquals(List.of("maria"), jedis.zrange(Events.KEYS.users(), 0, -1));
         }
     }
 
@@ -103,7 +103,7 @@ class EventConsumerTest {
 
         assertEquals(1, consumer.consumeAvailable());
         try (Jedis jedis = redis.client()) {
-            assertEquals(2, jedis.zcard(LimiterKeys.seen("maria")));
+            assertEquals(2, jedis.zcard(Events.KEYS.seen("maria")));
         }
     }
 }

@@ -2,6 +2,7 @@ package io.marzban.iplimiter.limiter;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.marzban.iplimiter.redis.KeySpace;
 import io.marzban.iplimiter.support.RedisServer;
 import java.util.List;
 import redis.clients.jedis.Jedis;
@@ -10,6 +11,8 @@ import redis.clients.jedis.Jedis;
 final class Events {
 
     static final String QUEUE = "node_logs_queue";
+    /** The limiter's key names with the default queue, single server. */
+    static final LimiterKeys KEYS = new LimiterKeys(new KeySpace(QUEUE, false));
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Events() {

@@ -129,7 +129,7 @@ class LimiterCommandLineTest {
         try (Jedis jedis = redis.client()) {
             for (String user : users) {
                 Map<String, Double> seen = new TreeMap<>();
-                for (Tuple tuple : jedis.zrangeWithScores(LimiterKeys.seen(user), 0, -1)) {
+                for (Tuple tuple : jedis.zrangeWithScores(Events.KEYS.seen(user), 0, -1)) {
                     seen.put(tuple.getElement(), tuple.getScore());
                 }
                 sets.put(user, seen);

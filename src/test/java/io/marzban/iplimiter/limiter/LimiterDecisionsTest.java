@@ -114,9 +114,9 @@ class LimiterDecisionsTest {
         }
         assertEquals(List.of(), marzban.changes());
         try (Jedis jedis = redis.client()) {
-            assertEquals(List.of("203.0.113.8"), jedis.zrange(LimiterKeys.seen("maria"), 0, -1),
+            assertEquals(List.of("203.0.113.8"), jedis.zrange(Events.KEYS.seen("maria"), 0, -1),
                     "addresses out of the window are dropped");
-            assertEquals(1, jedis.hlen(LimiterKeys.nodes("maria")));
+            assertEquals(1, jedis.hlen(Events.KEYS.nodes("maria")));
         }
     }
 
@@ -257,7 +257,7 @@ class LimiterDecisionsTest {
         }
         assertEquals(List.of("ana disabled", "maria disabled"), marzban.changes().stream().sorted().toList());
         try (Jedis jedis = redis.client()) {
-            assertEquals(2, jedis.zcard(LimiterKeys.restores()));
+            assertEquals(2, jedis.zcard(Events.KEYS.restores()));
         }
     }
 

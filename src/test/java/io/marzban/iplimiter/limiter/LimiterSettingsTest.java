@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.marzban.iplimiter.config.RedisEndpoint;
 import io.marzban.iplimiter.config.SettingsException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -95,5 +96,16 @@ class LimiterSettingsTest {
         env.put("CENTRAL_REDIS_CA_FILE", Files.writeString(dir.resolve("ca.pem"), "x").toString());
         assertTrue(assertThrows(SettingsException.class, () -> LimiterSettings.fromEnvironment(env)).getMessage()
                 .contains("only apply to a rediss:// CENTRAL_REDIS_URL"));
+    }
+
+    @Test
+    void readsTheSameSentinelAndClusterUrlsAsTheAgent() {
+        Map<String, String> env = required();
+        env.put("CENTRAL_REDIS_URL", "redis-cluster://:secret@c1:7000,c2:7001");
+        LimiterSettings settings = LimiterSettings.fromEnvironment(env);
+        assertEquals(RedisEndpoint.Topology.CLUSTER, settings.centralRedis().topology());
+        assertFalse(settings.toString().contains("secret"), settings.toString());
+        env.put("CENTRAL_REDIS_URL", "redis-sentinel://s1,s2,s3#mymaster");
+        assertEquals("mymaster", LimiterSettings.fromEnvironment(env).centralRedis().masterName());
     }
 }

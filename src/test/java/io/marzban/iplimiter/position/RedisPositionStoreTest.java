@@ -3,6 +3,7 @@ package io.marzban.iplimiter.position;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.redis.KeySpace;
 import io.marzban.iplimiter.support.RedisServer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ import redis.clients.jedis.Protocol;
 /** The stored form of a position: its key, its JSON with a version, and positions stored before versions. */
 class RedisPositionStoreTest {
 
-    private static final String KEY = "marzban_ip_limiter:position:node-1:/var/log/access.log";
+    private static final String KEY = "{node_logs_queue}:position:node-1:/var/log/access.log";
     private static final FilePosition POSITION = new FilePosition("/var/log/access.log",
             new FileIdentity(65024, 2156559, 1024, "6748b9f5d3387f372d446c3014c0d0a6"), 48213);
 
@@ -36,7 +37,7 @@ class RedisPositionStoreTest {
     void startRedis() throws Exception {
         redis = RedisServer.start(dir);
         central = redis.central(300);
-        positions = new RedisPositionStore(central, "node-1");
+        positions = new RedisPositionStore(central, new KeySpace(RedisServer.QUEUE, false), "node-1");
     }
 
     @AfterEach

@@ -9,7 +9,8 @@ import org.junit.jupiter.api.Test;
 class BatchAggregationTest {
 
     private final AtomicLong nanos = new AtomicLong(5_000_000_000L);
-    private final BatchAggregation aggregation = new BatchAggregation("TailPosition", "TailCaughtUp", nanos::get);
+    private final BatchAggregation aggregation = new BatchAggregation("TailPosition", "TailCaughtUp", "TailReadGeneration",
+            nanos::get);
 
     @Test
     void beforeTheFirstBatchTheQuietSpellIsEndless() {

@@ -10,6 +10,7 @@ import io.marzban.iplimiter.position.FileIdentity;
 import io.marzban.iplimiter.position.FilePosition;
 import io.marzban.iplimiter.position.RedisPositionStore;
 import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.redis.KeySpace;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.ReplyDroppingProxy;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -34,7 +35,8 @@ import redis.clients.jedis.Jedis;
 class BatchWriterTest {
 
     private static final String QUEUE = "node_logs_queue";
-    private static final String HEARTBEAT = "marzban_ip_limiter:heartbeat:node-1";
+    private static final KeySpace KEYS = new KeySpace(QUEUE, false);
+    private static final String HEARTBEAT = "{node_logs_queue}:heartbeat:node-1";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final FileIdentity FILE = new FileIdentity(1, 2, 10, "00112233445566778899aabbccddeeff");
 
@@ -50,8 +52,8 @@ class BatchWriterTest {
     void startRedis() throws Exception {
         redis = RedisServer.start(dir);
         central = redis.central(300);
-        positions = new RedisPositionStore(central, "node-1");
-        writer = new BatchWriter(central, positions, heartbeat(), QUEUE, 0);
+        positions = new RedisPositionStore(central, KEYS, "node-1");
+        writer = new BatchWriter(central, positions, heartbeat(), QUEUE, () -> 0, 0);
     }
 
     @AfterEach
@@ -68,7 +70,7 @@ class BatchWriterTest {
         assertEquals(List.of("e1", "e2", "e3", "e4"), redis.queue(QUEUE));
         assertEquals(Optional.of(new FilePosition("/var/log/access.log", FILE, 200)), positions.load("/var/log/access.log"));
         try (Jedis jedis = redis.client()) {
-            assertTrue(jedis.exists("marzban_ip_limiter:position:node-1:/var/log/access.log"));
+            assertTrue(jedis.exists("{node_logs_queue}:position:node-1:/var/log/access.log"));
         }
     }
 
@@ -76,8 +78,8 @@ class BatchWriterTest {
     void aBatchThatReachedRedisBeforeItsReplyWasLostIsNotWrittenAgain() throws Exception {
         try (ReplyDroppingProxy network = new ReplyDroppingProxy(redis.port());
              CentralRedis throughNetwork = new CentralRedis(
-                     new RedisEndpoint("127.0.0.1", network.port(), false, null, null, 0), null, "test", 300)) {
-            BatchWriter remoteWriter = new BatchWriter(throughNetwork, positions, heartbeat(), QUEUE, 0);
+                     new RedisEndpoint("127.0.0.1", network.port(), false, null, null, 0), null, "test", 300, QUEUE)) {
+            BatchWriter remoteWriter = new BatchWriter(throughNetwork, positions, heartbeat(), QUEUE, () -> 0, 0);
             remoteWriter.write(batch(50, "e0"));
 
             network.dropRepliesFromNextExec();
@@ -173,7 +175,7 @@ class BatchWriterTest {
     }
 
     private static Heartbeat heartbeat() {
-        return new Heartbeat("node-1", "Frankfurt 1", "/var/log/access.log",
+        return new Heartbeat(KEYS, "node-1", "Frankfurt 1", "/var/log/access.log",
                 Clock.fixed(Instant.parse("2025-03-01T18:10:00.5Z"), ZoneOffset.UTC));
     }
 
@@ -186,7 +188,7 @@ class BatchWriterTest {
     private static EventBatch batch(long endOffset, String... events) {
         EventBatch batch = new EventBatch();
         batch.add(Arrays.stream(events).map(event -> event.getBytes(StandardCharsets.UTF_8)).toList(),
-                new FilePosition("/var/log/access.log", FILE, endOffset));
+                new FilePosition("/var/log/access.log", FILE, endOffset), 0);
         return batch;
     }
 }

@@ -13,6 +13,8 @@ import redis.clients.jedis.Jedis;
 /**
  * A real redis-server on a free loopback port, in a directory of its own. Data is kept in an append-only file
  * so that {@link #stop()} and {@link #start()} behave like an outage; {@link #startEmpty()} is a Redis that lost it.
+ * {@link #startWith} starts one with more options: a replica, a cluster node ({@link SentinelGroup},
+ * {@link RedisClusterNodes}); {@link #kill()}, {@link #freeze()} and {@link #thaw()} are the faults they suffer.
  */
 public final class RedisServer implements AutoCloseable {
 
@@ -22,19 +24,24 @@ public final class RedisServer implements AutoCloseable {
 
     private final Path dir;
     private final int port;
-    private final List<String> tlsOptions;
+    private final List<String> options;
     private final int tlsPort;
     private Process process;
 
-    private RedisServer(Path dir, int port, int tlsPort, List<String> tlsOptions) {
+    private RedisServer(Path dir, int port, int tlsPort, List<String> options) {
         this.dir = dir;
         this.port = port;
         this.tlsPort = tlsPort;
-        this.tlsOptions = tlsOptions;
+        this.options = options;
     }
 
     public static RedisServer start(Path dir) throws Exception {
-        RedisServer server = new RedisServer(dir, Ports.free(), 0, List.of());
+        return startWith(dir);
+    }
+
+    /** Started with these redis-server options on top, e.g. {@code --replicaof 127.0.0.1 6379}. */
+    public static RedisServer startWith(Path dir, String... options) throws Exception {
+        RedisServer server = new RedisServer(dir, Ports.free(), 0, List.of(options));
         server.start();
         return server;
     }
@@ -61,7 +68,7 @@ public final class RedisServer implements AutoCloseable {
         List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port),
                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes", "--appendfsync", "always",
                 "--dir", dir.toString()));
-        command.addAll(tlsOptions);
+        command.addAll(options);
         process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("redis.log").toFile())
@@ -84,6 +91,38 @@ public final class RedisServer implements AutoCloseable {
         process.waitFor();
     }
 
+    /** kill -9: whatever it had not yet passed to its replicas (or written to disk) is gone. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    /** SIGSTOP: it answers nobody, replication included, until {@link #thaw()}. */
+    public void freeze() throws InterruptedException {
+        signal("-STOP");
+    }
+
+    public void thaw() throws InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws InterruptedException {
+        try {
+            new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    public boolean isRunning() {
+        return process != null && process.isAlive();
+    }
+
+    /** Its directory: the append-only files live here. */
+    public Path dir() {
+        return dir;
+    }
+
     public String url() {
         return "redis://127.0.0.1:" + port + "/0";
     }
@@ -95,7 +134,7 @@ public final class RedisServer implements AutoCloseable {
     /** The project's own connection to this server, as the agent and the limiter hold it. */
     public CentralRedis central(int timeoutMillis) {
         return new CentralRedis(new RedisEndpoint("127.0.0.1", port, false, null, null, 0), null, "test",
-                timeoutMillis);
+                timeoutMillis, QUEUE);
     }
 
     public Jedis client() {
@@ -145,12 +184,13 @@ public final class RedisServer implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         if (process != null && process.isAlive()) {
+            thaw(); // a frozen server would not stop
             stop();
         }
     }
 
 
-    private static void deleteRecursively(Path path) throws IOException {
+    public static void deleteRecursively(Path path) throws IOException {
         if (Files.isDirectory(path)) {
             try (var children = Files.list(path)) {
                 for (Path child : children.toList()) {
