@@ -19,9 +19,8 @@ import org.slf4j.LoggerFactory;
  * shipper is behind) stops reading; the file is the buffer.
  *
  * <p>Waiting. With nothing to read, the tailer sleeps until the directory reports a change (or {@code pollMillis}
- * passes). While lines trickle in (the file grew within the last {@link #TRICKLE_NANOS}), it stops watching and
- * reads every {@code readIntervalMillis} instead: Xray writes each line with a write() of its own, and every one
- * would wake the JDK's watch thread and then this one; so CPU follows reads, not writes.
+ * passes). While lines trickle in (growth within {@link #TRICKLE_NANOS}) it reads every {@code readIntervalMillis}
+ * unwatched: each of Xray's one-line write()s would wake the JDK's watch thread, then this one.
  *
  * <p>The parts: {@link ResumePoint} decides where reading begins, {@link OpenFile} is the file being read and
  * its offset, {@link LineSplitter} cuts its bytes into lines, and {@link Rotation} moves on to the file to read
@@ -41,7 +40,6 @@ public final class FileTailer implements Runnable {
 
     private static final Logger LOG = LoggerFactory.getLogger(FileTailer.class);
     private static final int MIN_BUFFER = 128 * 1024;
-    /** A file that grew this recently is read every readInterval without watching (see the class comment). */
     private static final long TRICKLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final String pathName;
@@ -269,9 +267,8 @@ public final class FileTailer implements Runnable {
     }
 
     /**
-     * While lines trickle in, sleeps readIntervalMillis, not watching the directory. Otherwise sleeps until the directory reports a change or pollMillis passes; then, if the last read was less
-     * than readIntervalMillis ago, until that much time has passed, so that lines written one by one are read
-     * together.
+     * While lines trickle in, sleeps readIntervalMillis without watching; otherwise until the directory reports a
+     * change or pollMillis passes, then on until readIntervalMillis after the last read.
      */
     private void awaitChange() throws InterruptedException {
         if (file.nanosSinceGrowth() < TRICKLE_NANOS) {
