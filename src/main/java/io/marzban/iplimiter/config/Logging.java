@@ -6,6 +6,7 @@ import ch.qos.logback.classic.LoggerContext;
 import ch.qos.logback.classic.encoder.JsonEncoder;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.ConsoleAppender;
+import ch.qos.logback.core.encoder.Encoder;
 import org.slf4j.LoggerFactory;
 
 /** Applies LOG_LEVEL and LOG_FORMAT to logback once they are validated; {@link LogbackDefaults} set the start. */
@@ -26,13 +27,18 @@ public final class Logging {
             encoder.setContext(context);
             encoder.setWithFormattedMessage(true);
             encoder.start();
-            ConsoleAppender<ILoggingEvent> json = new ConsoleAppender<>();
-            json.setContext(context);
-            json.setName("JSON");
-            json.setEncoder(encoder);
-            json.start();
             root.detachAndStopAllAppenders();
-            root.addAppender(json);
+            root.addAppender(console(context, "JSON", encoder));
         }
+    }
+
+    /** A started appender writing to stdout with {@code encoder}. */
+    static ConsoleAppender<ILoggingEvent> console(LoggerContext context, String name, Encoder<ILoggingEvent> encoder) {
+        ConsoleAppender<ILoggingEvent> console = new ConsoleAppender<>();
+        console.setContext(context);
+        console.setName(name);
+        console.setEncoder(encoder);
+        console.start();
+        return console;
     }
 }

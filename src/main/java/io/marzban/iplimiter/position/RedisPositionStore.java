@@ -1,20 +1,14 @@
 package io.marzban.iplimiter.position;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import java.io.IOException;
-import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.redis.KeySpace;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.nio.charset.StandardCharsets;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;
@@ -23,38 +17,28 @@ import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * Positions kept in the central Redis, one key per node and file:
- * {@code {<QUEUE_KEY>}:position:<NODE_ID>:<path>} holding a small JSON document with a format version.
+ * {@code {<QUEUE_KEY>}:position:<NODE_ID>:<path>} holding a small JSON document with a format version
+ * ({@link PositionJson}).
  * The batch writer sets the key in the same transaction as the events it covers ({@link #commitIn}). A position
  * stored by an older version under {@code marzban_ip_limiter:position:...} is moved to the new name when first
  * loaded, so an upgrade neither re-reads nor skips anything.
  */
 public final class RedisPositionStore implements PositionStore {
 
-    /** The format written; a position without a version was written before versions (the same fields). */
-    static final int VERSION = 1;
-
     private static final Logger LOG = LoggerFactory.getLogger(RedisPositionStore.class);
-    /** Jackson's streaming core only: its data binding would load some 370 classes on the node for this. */
-    private static final JsonFactory JSON = new JsonFactory();
 
     private final CentralRedis redis;
     private final KeySpace keys;
     private final String nodeId;
     /** Where reading of each path started in this process (loaded or saved), until a batch commits. */
     private final Map<String, FilePosition> startedAt = new ConcurrentHashMap<>();
-
-    /** The JSON before the offset, for the file positions are in now: it changes only when the file does. */
-    private volatile EncodedFile encodedFile;
-
-    private record EncodedFile(String path, FileIdentity file, String jsonBeforeOffset) {
-    }
+    private final PositionJson json = new PositionJson();
 
     public RedisPositionStore(CentralRedis redis, KeySpace keys, String nodeId) {
         this.redis = redis;
         this.keys = keys;
         this.nodeId = nodeId;
     }
-
 
     /**
      * A position set in a transaction, with what it replaced, to put back if the transaction must be undone: the
@@ -152,7 +136,7 @@ public final class RedisPositionStore implements PositionStore {
 
     @Override
     public void save(FilePosition start) {
-        redis.call(jedis -> jedis.set(key(start.path()), encode(start)));
+        redis.call(jedis -> jedis.set(key(start.path()), json.encode(start)));
         startedAt.put(start.path(), start);
     }
 
@@ -164,7 +148,8 @@ public final class RedisPositionStore implements PositionStore {
         String key = key(position.path());
         byte[] keyBytes = key.getBytes(StandardCharsets.UTF_8);
         transaction.sendCommand(Protocol.Command.GET, keyBytes);
-        transaction.sendCommand(Protocol.Command.SET, keyBytes, encode(position).getBytes(StandardCharsets.UTF_8));
+        byte[] value = json.encode(position).getBytes(StandardCharsets.UTF_8);
+        transaction.sendCommand(Protocol.Command.SET, keyBytes, value);
         return new Commit(key);
     }
 
@@ -175,75 +160,11 @@ public final class RedisPositionStore implements PositionStore {
             return Optional.empty();
         }
         try {
-            return Optional.of(decode(stored));
+            return Optional.of(PositionJson.decode(stored));
         } catch (IOException | IllegalArgumentException e) {
             LOG.warn("Stored position {} is unreadable ({}); treating {} as never read. "
                     + "Delete the key to silence this warning.", key(path), e.getMessage(), path);
             return Optional.empty();
-        }
-    }
-
-    /**
-     * {@code {"version":1,"path":...,"file":{"device":..,"inode":..,"fingerprintBytes":..,"fingerprint":..},
-     * "offset":..}}; a position stored before versions has no {@code version}.
-     */
-    static FilePosition decode(String stored) throws IOException {
-        try (JsonParser json = JSON.createParser(stored)) {
-            expect(json, JsonToken.START_OBJECT);
-            int version = 0;
-            String path = null;
-            FileIdentity file = null;
-            long offset = 0;
-            while (json.nextToken() == JsonToken.FIELD_NAME) {
-                String field = json.currentName();
-                json.nextToken();
-                switch (field) {
-                    case "version" -> version = json.getIntValue();
-                    case "path" -> path = json.getValueAsString();
-                    case "file" -> file = decodeFile(json);
-                    case "offset" -> offset = json.getLongValue();
-                    default -> throw new IllegalArgumentException("unknown field '" + field + "'");
-                }
-            }
-            if (version > VERSION) {
-                throw new IllegalArgumentException("version " + version + " is newer than this agent's " + VERSION);
-            }
-            return new FilePosition(path, file, offset);
-        }
-    }
-
-    private static FileIdentity decodeFile(JsonParser json) throws IOException {
-        if (json.currentToken() == JsonToken.VALUE_NULL) {
-            return null;
-        }
-        expectCurrent(json, JsonToken.START_OBJECT);
-        long device = 0;
-        long inode = 0;
-        int fingerprintBytes = 0;
-        String fingerprint = null;
-        while (json.nextToken() == JsonToken.FIELD_NAME) {
-            String field = json.currentName();
-            json.nextToken();
-            switch (field) {
-                case "device" -> device = json.getLongValue();
-                case "inode" -> inode = json.getLongValue();
-                case "fingerprintBytes" -> fingerprintBytes = json.getIntValue();
-                case "fingerprint" -> fingerprint = json.getValueAsString();
-                default -> throw new IllegalArgumentException("unknown field 'file." + field + "'");
-            }
-        }
-        return new FileIdentity(device, inode, fingerprintBytes, fingerprint);
-    }
-
-    private static void expect(JsonParser json, JsonToken token) throws IOException {
-        json.nextToken();
-        expectCurrent(json, token);
-    }
-
-    private static void expectCurrent(JsonParser json, JsonToken token) throws IOException {
-        if (json.currentToken() != token) {
-            throw new IllegalArgumentException("expected " + token + " at " + json.currentLocation().getColumnNr()
-                    + ", found " + json.currentToken());
         }
     }
 
@@ -253,41 +174,5 @@ public final class RedisPositionStore implements PositionStore {
 
     private String name(String path) {
         return "position:" + nodeId + ":" + path;
-    }
-
-    /** The position's JSON ({@link #decode}); the part before the offset is written once per file. */
-    String encode(FilePosition position) {
-        EncodedFile encoded = encodedFile;
-        if (encoded == null || encoded.path() != position.path() || encoded.file() != position.file()) {
-            encoded = new EncodedFile(position.path(), position.file(), jsonBeforeOffset(position));
-            encodedFile = encoded;
-        }
-        return encoded.jsonBeforeOffset() + position.offset() + '}';
-    }
-
-    private static String jsonBeforeOffset(FilePosition position) {
-        StringWriter text = new StringWriter();
-        try (JsonGenerator json = JSON.createGenerator(text)) {
-            json.disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT); // it ends before the offset's value
-            json.writeStartObject();
-            json.writeNumberField("version", VERSION);
-            json.writeStringField("path", position.path());
-            FileIdentity file = position.file();
-            if (file == null) {
-                json.writeNullField("file");
-            } else {
-                json.writeObjectFieldStart("file");
-                json.writeNumberField("device", file.device());
-                json.writeNumberField("inode", file.inode());
-                json.writeNumberField("fingerprintBytes", file.fingerprintBytes());
-                json.writeStringField("fingerprint", file.fingerprint());
-                json.writeEndObject();
-            }
-            json.writeFieldName("offset");
-            json.flush();
-        } catch (IOException e) {
-            throw new UncheckedIOException("writing to a string cannot fail", e);
-        }
-        return text + ":"; // the generator writes a field's colon with its value
     }
 }

@@ -95,6 +95,7 @@ class RedisPositionStoreTest {
     @Test
     void theJsonIsJacksonsForEveryOffsetAndFile() throws Exception {
         ObjectMapper jackson = new ObjectMapper();
+        PositionJson json = new PositionJson();
         String oddPath = "/var/log/\"xray\" \u00e9\u65e5/access.log";
         FileIdentity rotated = new FileIdentity(65024, 2156560, 17, "00ff");
         for (FilePosition position : List.of(POSITION, new FilePosition(POSITION.path(), POSITION.file(), 0),
@@ -105,7 +106,7 @@ class RedisPositionStoreTest {
             expected.put("path", position.path());
             expected.put("file", position.file());
             expected.put("offset", position.offset());
-            assertEquals(jackson.writeValueAsString(expected), positions.encode(position));
+            assertEquals(jackson.writeValueAsString(expected), json.encode(position));
         }
     }
 }
