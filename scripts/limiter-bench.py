@@ -34,7 +34,7 @@ import time
 JAR = "target/marzban-ip-limiter-node.jar"
 LAUNCHER = "bin/marzban-ip-limiter-node"
 QUEUE = "node_logs_queue"
-KEY_PREFIX = "marzban_ip_limiter:limiter:"
+KEY_PREFIX = "{node_logs_queue}:limiter:"
 TICK = os.sysconf("SC_CLK_TCK")
 
 

@@ -1,5 +1,6 @@
 package io.marzban.iplimiter;
 
+import io.marzban.iplimiter.agent.Agent;
 import io.marzban.iplimiter.demo.Demo;
 import io.marzban.iplimiter.limiter.Limiter;
 import java.util.Arrays;

@@ -2,6 +2,7 @@ package io.marzban.iplimiter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.marzban.iplimiter.agent.RunningAgent;
 import io.marzban.iplimiter.limiter.Limiter;
 import io.marzban.iplimiter.limiter.LimiterSettings;
 import io.marzban.iplimiter.support.MarzbanStandIn;

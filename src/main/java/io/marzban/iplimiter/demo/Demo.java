@@ -1,11 +1,11 @@
 package io.marzban.iplimiter.demo;
 
-import io.marzban.iplimiter.Agent;
-import io.marzban.iplimiter.config.AgentSettings;
+import io.marzban.iplimiter.agent.Agent;
+import io.marzban.iplimiter.agent.AgentSettings;
 import io.marzban.iplimiter.config.Logging;
 import io.marzban.iplimiter.limiter.Limiter;
 import io.marzban.iplimiter.limiter.LimiterSettings;
-import io.marzban.iplimiter.ship.BatchWriter;
+import io.marzban.iplimiter.agent.ship.BatchWriter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.search.Search;
 import java.io.IOException;

@@ -20,9 +20,6 @@ import io.marzban.iplimiter.redis.KeySpace;
  */
 public final class LimiterKeys {
 
-    /** Where these keys were kept before they carried the hash tag. */
-    static final String LEGACY_PREFIX = KeySpace.LEGACY_PREFIX + "limiter:";
-
     private final KeySpace keys;
 
     public LimiterKeys(KeySpace keys) {

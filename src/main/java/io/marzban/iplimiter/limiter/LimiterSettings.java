@@ -1,5 +1,6 @@
 package io.marzban.iplimiter.limiter;
 
+import io.marzban.iplimiter.config.CommonSettings;
 import io.marzban.iplimiter.config.RedisEndpoint;
 import io.marzban.iplimiter.config.RedisTls;
 import io.marzban.iplimiter.config.SettingsException;
@@ -48,7 +49,8 @@ public record LimiterSettings(
         int managementPort,
         Path managementAuthFile,
         String logLevel,
-        String logFormat) {
+        String logFormat,
+        long shutdownTimeoutMillis) implements CommonSettings {
 
     /** What the limiter does once a user has been over the limit for VIOLATION_GRACE. */
     public enum Action { REPORT, DISABLE }
@@ -91,7 +93,8 @@ public record LimiterSettings(
                 (int) read.whole("MANAGEMENT_PORT", 9877, 1, 65_535),
                 read.file("MANAGEMENT_AUTH_FILE"),
                 read.oneOf("LOG_LEVEL", "INFO", Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR")),
-                read.oneOf("LOG_FORMAT", "text", Set.of("text", "json")));
+                read.oneOf("LOG_FORMAT", "text", Set.of("text", "json")),
+                read.seconds("SHUTDOWN_TIMEOUT", "10", 1, 600));
     }
 
     private static URI httpUrl(String variable, String text, String example) {
@@ -170,7 +173,13 @@ public record LimiterSettings(
         return List.copyOf(blocks);
     }
 
+    @Override
+    public String routesIncludePattern() {
+        return "classpath:routes/limiter.yaml";
+    }
+
     /** The values routes/limiter.yaml refers to as {{name}}. */
+    @Override
     public Properties toProperties() {
         Properties properties = new Properties();
         properties.setProperty("checkIntervalMillis", Long.toString(checkIntervalMillis));

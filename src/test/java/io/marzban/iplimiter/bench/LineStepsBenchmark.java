@@ -1,8 +1,8 @@
 package io.marzban.iplimiter.bench;
 
-import io.marzban.iplimiter.parse.AccessLineParser;
-import io.marzban.iplimiter.parse.ParsedLines;
-import io.marzban.iplimiter.ship.EventJson;
+import io.marzban.iplimiter.agent.parse.AccessLineParser;
+import io.marzban.iplimiter.agent.parse.ParsedLines;
+import io.marzban.iplimiter.agent.ship.EventJson;
 import java.time.Clock;
 import java.time.ZoneOffset;
 import java.util.ArrayList;

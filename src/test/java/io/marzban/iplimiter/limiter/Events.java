@@ -12,7 +12,7 @@ final class Events {
 
     static final String QUEUE = "node_logs_queue";
     /** The limiter's key names with the default queue, single server. */
-    static final LimiterKeys KEYS = new LimiterKeys(new KeySpace(QUEUE, false));
+    static final LimiterKeys KEYS = new LimiterKeys(new KeySpace(QUEUE));
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private Events() {

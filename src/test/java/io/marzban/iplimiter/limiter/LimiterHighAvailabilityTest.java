@@ -53,30 +53,4 @@ class LimiterHighAvailabilityTest {
         }
     }
 
-    @Test
-    void aUserDisabledByTheVersionBeforeTheHashTagIsStillRestored() throws Exception {
-        try (RedisServer redis = RedisServer.start(dir); MarzbanStandIn marzban = MarzbanStandIn.start()) {
-            marzban.addUser("maria");
-            try (RunningLimiter limiter = RunningLimiter.start(env(redis.url(), marzban, "600"))) {
-                Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
-                        event("node-b", "maria", "203.0.113.7"));
-                Wait.until("maria disabled", LIMIT, () -> marzban.status("maria").equals("disabled"));
-            }
-            String tagged = Events.KEYS.prefix();
-            try (Jedis admin = redis.client()) {
-                // the layout of the version before: every limiter key under marzban_ip_limiter:limiter:
-                for (String key : admin.keys(tagged.replace("{", "\\{").replace("}", "\\}") + "*")) {
-                    admin.rename(key, LimiterKeys.LEGACY_PREFIX + key.substring(tagged.length()));
-                }
-                admin.zadd(LimiterKeys.LEGACY_PREFIX + "restores", 0, "maria"); // due now
-            }
-            try (RunningLimiter limiter = RunningLimiter.start(env(redis.url(), marzban, "600"))) {
-                Wait.until("maria restored", LIMIT, () -> marzban.status("maria").equals("active"));
-                assertTrue(limiter.logged("Moved "));
-            }
-            try (Jedis admin = redis.client()) {
-                assertEquals(0, admin.keys(LimiterKeys.LEGACY_PREFIX + "*").size());
-            }
-        }
-    }
 }

@@ -1,5 +1,0 @@
-package io.marzban.iplimiter.parse;
-
-/** What parsing one access-log line gives: an event to ship, or the reason the line is skipped. */
-public sealed interface ParsedLine permits ConnectionEvent, SkipReason {
-}

@@ -1,5 +1,0 @@
-package io.marzban.iplimiter.position;
-
-/** A point in a followed file: everything before {@code offset} has been read (and, once committed, shipped). */
-public record FilePosition(String path, FileIdentity file, long offset) {
-}
