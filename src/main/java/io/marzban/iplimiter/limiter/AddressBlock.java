@@ -3,12 +3,15 @@ package io.marzban.iplimiter.limiter;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Arrays;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /** A block of addresses, {@code address/prefix}: an ignored range, or the device an address belongs to. */
 public record AddressBlock(byte[] network, int prefix) {
 
     /** Only literals reach InetAddress, so that parsing never turns into a DNS lookup. */
+    /** Two or more zero groups with the colons around them (RFC 5952 shortens the first longest run to "::"). */
+    private static final Pattern ZERO_GROUPS = Pattern.compile("(?:^|:)0(?::0)+(?::|$)");
     private static final Pattern LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
     /** {@code 10.0.0.0/8}, {@code 2001:db8::/32}, or one address (all its bits). */
@@ -71,12 +74,22 @@ public record AddressBlock(byte[] network, int prefix) {
         return 31 * Arrays.hashCode(network) + prefix;
     }
 
+    /** {@code 198.51.100.0/24}, {@code 2001:db8:1::/64}: IPv6 in RFC 5952's form, as the agent writes addresses. */
     @Override
     public String toString() {
+        String address;
         try {
-            return InetAddress.getByAddress(network).getHostAddress() + "/" + prefix;
+            address = InetAddress.getByAddress(network).getHostAddress(); // IPv6 as eight groups, none shortened
         } catch (UnknownHostException e) {
             throw new IllegalStateException("4 or 16 bytes are always an address", e);
         }
+        if (network.length == 16) {
+            String longest = "";
+            for (Matcher zeros = ZERO_GROUPS.matcher(address); zeros.find(); ) {
+                longest = zeros.group().length() > longest.length() ? zeros.group() : longest;
+            }
+            address = longest.isEmpty() ? address : address.replaceFirst(Pattern.quote(longest), "::");
+        }
+        return address + "/" + prefix;
     }
 }

@@ -7,6 +7,8 @@ import io.marzban.iplimiter.management.Answer;
 import io.marzban.iplimiter.management.Reply;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.redis.CentralRedisException;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -49,18 +51,23 @@ public record UserInspection(CentralRedis redis, LimiterKeys keys, ViolationChec
         description.put("limit", limit.isPresent() ? limit.getAsInt() : "exempt");
         description.put("devices", checker.devices(user, (now - windowMillis) / 1000.0).stream()
                 .map(device -> Map.of("block", device.block().toString(), "addresses", device.addresses(),
-                        "nodes", device.nodes(), "last_seen", device.lastSeen()))
+                        "nodes", device.nodes(), "last_seen", seconds(device.lastSeen())))
                 .toList());
         redis.call(jedis -> {
             Double overSince = jedis.zscore(keys.over(), user);
-            description.put("over_since", overSince == null ? null : overSince / 1000);
+            description.put("over_since", overSince == null ? null : seconds(overSince / 1000));
             description.put("acted", jedis.sismember(keys.acted(), user));
             Map<String, String> saved = jedis.hgetAll(keys.disabled(user));
             description.put("disabled_by_limiter", saved.isEmpty() ? null : saved);
             Double restoreAt = jedis.zscore(keys.restores(), user);
-            description.put("restore_at", restoreAt == null ? null : restoreAt / 1000);
+            description.put("restore_at", restoreAt == null ? null : seconds(restoreAt / 1000));
             return null;
         });
         return description;
+    }
+
+    /** Epoch seconds as a plain decimal to the millisecond ({@code 1796679605.880}), never in a double's exponent form. */
+    static BigDecimal seconds(double epochSeconds) {
+        return BigDecimal.valueOf(epochSeconds).setScale(3, RoundingMode.HALF_EVEN);
     }
 }

@@ -57,7 +57,17 @@ class DeviceGroupingTest {
     void aBadBlockIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> AddressBlock.parse("10.0.0.0/33"));
         assertThrows(IllegalArgumentException.class, () -> AddressBlock.parse("localhost"));
-        assertEquals("2001:db8:0:0:0:0:0:0/32", AddressBlock.parse("2001:db8:ff::/32").toString());
+    }
+
+    @Test
+    void blocksAreWrittenAsRfc5952Says() {
+        assertEquals("2001:db8::/32", AddressBlock.parse("2001:db8:ff::/32").toString());
+        assertEquals("2001:db8:1::/64", AddressBlock.parse("2001:DB8:1:0:abcd::9/64").toString());
+        assertEquals("2001:0:0:1::1/128", AddressBlock.parse("2001:0:0:1:0:0:0:1").toString());
+        assertEquals("1::2:0:0:3:4/128", AddressBlock.parse("1:0:0:2:0:0:3:4").toString());
+        assertEquals("::/0", AddressBlock.parse("::/0").toString());
+        assertEquals("1:2:3:4:5:6:7:0/128", AddressBlock.parse("1:2:3:4:5:6:7:0").toString());
+        assertEquals("198.51.100.0/24", AddressBlock.parse("198.51.100.7/24").toString());
     }
 
     @Test

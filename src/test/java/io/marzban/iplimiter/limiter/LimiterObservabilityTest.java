@@ -50,6 +50,7 @@ class LimiterObservabilityTest {
                 String maria = body("http://127.0.0.1:" + port + "/observe/limiter/users/maria");
                 assertTrue(maria.contains("\"limit\":2") && maria.contains("\"addresses\":[\"198.51.100.1\"]")
                         && maria.contains("\"nodes\":[\"node-a\"]") && maria.contains("\"restore_at\":null"), maria);
+                assertTrue(maria.matches(".*\"last_seen\":\\d{10}\\.\\d{3}[,}].*"), "epoch seconds, plain: " + maria);
                 String nobody = body("http://127.0.0.1:" + port + "/observe/limiter/users/nobody");
                 assertTrue(nobody.contains("\"devices\":[]"), nobody);
                 String metrics = body("http://127.0.0.1:" + port + "/observe/metrics");
