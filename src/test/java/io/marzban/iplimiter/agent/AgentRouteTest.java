@@ -318,7 +318,7 @@ class AgentRouteTest {
     }
 
     private void awaitEvents(int count) throws InterruptedException {
-        Wait.until(count + " events in Redis", LIMIT, () -> redis.queue(QUEUE).size() >= count);
+        Wait.until(count + " events in Redis", LIMIT, () -> redis.length(QUEUE) >= count);
     }
 
     private List<JsonNode> shipped() throws IOException {
