@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Randomized soak test of marzban-ip-limiter-node: no event lost, none doubled, under chaos.
 
-Runs the built jar against a private redis-server for --minutes while a writer appends access lines the
+Runs the agent against a private redis-server for --minutes while a writer appends access lines the
 way Xray does, and a chaos loop at random kills the agent with SIGKILL and restarts it, stops it with
 SIGTERM, rotates the log by rename (numbered shift, Xray keeps writing into the renamed file for a while)
 or by copytruncate, and stops Redis for a while. At the end it waits for the agent to catch up and
@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 
+from benchlib.processes import status_kib
 from benchlib.redis import RedisError, RedisServer, free_port
 from benchlib.repo import QUEUE, launcher_or_exit
 
@@ -109,13 +110,7 @@ class Agent:
         return self.process.wait(timeout=120)
 
     def sample_rss(self):
-        try:
-            with open("/proc/%d/status" % self.process.pid) as status:
-                for row in status:
-                    if row.startswith("VmRSS:"):
-                        self.peak_rss_kib = max(self.peak_rss_kib, int(row.split()[1]))
-        except (OSError, ValueError):
-            pass
+        self.peak_rss_kib = max(self.peak_rss_kib, status_kib(self.process.pid, "VmRSS"))
 
 
 def rotated_names(path):

@@ -9,11 +9,11 @@ import subprocess
 import threading
 import time
 
+from benchlib.processes import last_lines
 from benchlib.redis import RedisError, RedisServer
 from benchlib.repo import QUEUE
 from benchlib.shippers import StartFailed, element_problems
-from benchlib.xraylines import CANARY_BODY, LINE, STAMP, GENERATOR, bodies, seconds_of, stamp
-from benchlib.processes import last_lines
+from benchlib.xraylines import CANARY_BODY, GENERATOR, LINE, STAMP, bodies, seconds_of, stamp
 
 POLL = 0.02  # burst: how often LLEN is asked
 SAMPLE = 2000  # burst: elements checked one by one
