@@ -62,7 +62,7 @@ template(name="element" type="list") {{
   constant(value="\\"}}")
 }}
 input(type="imfile" file="{log}" tag="xray" ruleset="ship" addMetadata="on" freshStartTail="off"
-      reopenOnTruncate="on")
+      reopenOnTruncate="on" persistStateInterval="10000")
 ruleset(name="ship") {{
   action(type="omhiredis" server="127.0.0.1" serverport="{port}" mode="queue" key="{queue}" template="element"
          action.resumeRetryCount="-1" action.resumeInterval="1")
