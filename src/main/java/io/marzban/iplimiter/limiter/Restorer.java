@@ -14,6 +14,7 @@ import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Transaction;
+import redis.clients.jedis.params.ZAddParams;
 
 /**
  * Gives users back what the limiter took once DISABLE_FOR has passed, from the schedule in Redis. A user is
@@ -32,17 +33,19 @@ public final class Restorer {
     private final Lease lease;
     private final Clock clock;
     private final Notifications notifications;
+    private final Verdicts verdicts;
     private final Counter restores;
     private final Counter kept;
 
     public Restorer(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, Lease lease, Clock clock, Notifications notifications,
-                    MeterRegistry meters) {
+                    Verdicts verdicts, MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
         this.marzban = marzban;
         this.lease = lease;
         this.clock = clock;
         this.notifications = notifications;
+        this.verdicts = verdicts;
         this.restores = Counter.builder("marzban_limiter_restores")
                 .description("Users the limiter re-enabled after DISABLE_FOR").register(meters);
         this.kept = Counter.builder("marzban_limiter_restores_skipped")
@@ -58,6 +61,23 @@ public final class Restorer {
             lease.holding(user, () -> restore(user, now));
         }
         return due.size();
+    }
+
+    /**
+     * Restores the user now rather than when DISABLE_FOR has passed (an operator's command), with the same care as
+     * a due restore. False if the limiter has not disabled the user: nothing to give back.
+     */
+    public boolean restoreNow(String user) {
+        long now = clock.millis();
+        boolean scheduled = redis.call(jedis -> {
+            // XX: only a restore already scheduled is brought forward
+            jedis.zadd(keys.restores(), now, user, ZAddParams.zAddParams().xx());
+            return jedis.zscore(keys.restores(), user) != null;
+        });
+        if (scheduled) {
+            lease.holding(user, () -> restore(user, now));
+        }
+        return scheduled;
     }
 
     private void restore(String user, long now) {
@@ -80,12 +100,14 @@ public final class Restorer {
             LOG.warn("Not restoring user {}: Marzban does not know it any more ({})", user, e.getMessage());
             forget(user);
             kept.increment();
+            verdicts.record(user, "restore_skipped", "Marzban does not know it any more");
             return;
         }
         String reason = reasonToKeep(saved, current, now / 1000);
         if (reason != null) {
             LOG.warn("Not restoring user {} to {}: {}", user, saved.status(), reason);
             notifications.send("restore_skipped", Map.of("user", user, "reason", reason));
+            verdicts.record(user, "restore_skipped", reason);
             forget(user);
             kept.increment();
             return;
@@ -101,6 +123,7 @@ public final class Restorer {
         restores.increment();
         LOG.info("Restored user {} to {}", user, saved.status());
         notifications.send("restored", Map.of("user", user, "status", saved.status()));
+        verdicts.record(user, "restored", "to " + saved.status());
     }
 
     private static String reasonToKeep(SavedStatus saved, MarzbanUser current, long nowSeconds) {
