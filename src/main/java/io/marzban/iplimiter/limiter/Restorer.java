@@ -5,12 +5,14 @@ import io.marzban.iplimiter.limiter.marzban.MarzbanException;
 import io.marzban.iplimiter.limiter.marzban.MarzbanUser;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Transaction;
@@ -26,6 +28,8 @@ public final class Restorer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Restorer.class);
     private static final int USERS_PER_RUN = 50;
+    /** A restore still due this long after its time is failing, not merely waiting for its turn. */
+    private static final long OVERDUE_MILLIS = 60_000;
 
     private final CentralRedis redis;
     private final LimiterKeys keys;
@@ -36,6 +40,7 @@ public final class Restorer {
     private final Verdicts verdicts;
     private final Counter restores;
     private final Counter kept;
+    private final AtomicLong overdue = new AtomicLong();
 
     public Restorer(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, Lease lease, Clock clock, Notifications notifications,
                     Verdicts verdicts, MeterRegistry meters) {
@@ -51,11 +56,15 @@ public final class Restorer {
         this.kept = Counter.builder("marzban_limiter_restores_skipped")
                 .description("Due restores dropped: changed by an administrator, expired, or over the data limit")
                 .register(meters);
+        Gauge.builder("marzban_limiter_restores_overdue", overdue, AtomicLong::get)
+                .description("Users whose restore has been due for more than a minute: restores are failing")
+                .register(meters);
     }
 
     /** Restores the users whose time has come; an unreachable Marzban leaves them scheduled. */
     public int restoreDue() {
         long now = clock.millis();
+        overdue.set(redis.call(jedis -> jedis.zcount(keys.restores(), 0, now - OVERDUE_MILLIS)));
         List<String> due = redis.call(jedis -> jedis.zrangeByScore(keys.restores(), 0, now, 0, USERS_PER_RUN));
         for (String user : due) {
             lease.holding(user, () -> restore(user, now));

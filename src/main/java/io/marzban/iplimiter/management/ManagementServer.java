@@ -76,6 +76,7 @@ public final class ManagementServer extends ServiceSupport {
                 // before the routes are added, which the route gauges count
                 management.context = configuring.getCamelContext();
                 CamelMeters.addTo(management.context, management.meters());
+                ProcessMemory.addTo(management.meters());
                 try {
                     management.context.addService(management);
                 } catch (Exception e) {

@@ -44,11 +44,6 @@ public final class HeadlessChromium implements AutoCloseable {
         this.process = process;
     }
 
-    /** True if Chromium is installed here (.ci/run installs it). */
-    public static boolean installed() {
-        return Files.isExecutable(Path.of("/usr/bin/chromium"));
-    }
-
     public static HeadlessChromium start(Path profile, int width, int height) throws Exception {
         Process process = new ProcessBuilder(List.of("/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu",
                 "--disable-background-networking", "--disable-component-update", "--no-first-run",
