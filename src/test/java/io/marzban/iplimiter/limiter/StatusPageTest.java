@@ -27,6 +27,17 @@ class StatusPageTest {
 
     private static final Duration LIMIT = Duration.ofSeconds(60);
     private static final String CREDENTIALS = "ops:ops-secret";
+    private static final String NODES_ANSWER = """
+            const fetched = window.fetch;
+            window.fetch = (path, options) => path !== "/observe/limiter/nodes" ? fetched(path, options)
+              : Promise.resolve(new Response(JSON.stringify({nodes: [
+                  {node_id: "n1", node_name: "de-fra-1", last_heartbeat: Date.now() / 1000 - 3,
+                   heartbeat_age_seconds: 3, clock_offset_seconds: 7.2, lag_bytes: 4096, file: "/var/log/access.log",
+                   version: "1.0.0", silent: false, clock_skewed: true},
+                  {node_id: "nl-ams-2", node_name: "nl-ams-2", last_heartbeat: Date.now() / 1000 - 2,
+                   heartbeat_age_seconds: 2, clock_offset_seconds: null, lag_bytes: 0, file: "/var/log/access.log",
+                   version: "1.0.0", silent: false, clock_skewed: false}]}), {status: 200}));
+            refresh()""";
 
     @TempDir
     Path dir;
@@ -61,6 +72,12 @@ class StatusPageTest {
                     assertTrue(text(chromium, "#nodes tbody").contains("No node data."),
                             "without /observe/limiter/nodes: " + text(chromium, "#nodes tbody"));
                     assertTrue(chromium.text().contains("personal data"));
+
+                    // the nodes' answer comes with node clocks (issue 20): its shape, answered inside the page
+                    chromium.evaluate(NODES_ANSWER);
+                    Wait.until("the nodes drawn", LIMIT, () -> text(chromium, "#nodes tbody").contains("de-fra-1")
+                            && text(chromium, "#nodes tbody").contains("7.2 s (skewed)")
+                            && text(chromium, "#nodes tbody").contains("4096 bytes"));
 
                     chromium.evaluate("document.querySelector('#over a.user').click()");
                     Wait.until("maria's devices on the timeline", LIMIT, () -> text(chromium, "#user-summary")
