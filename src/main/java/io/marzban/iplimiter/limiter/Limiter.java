@@ -70,6 +70,7 @@ public final class Limiter {
         half.management().serve("/", page, "GET");
         half.management().serve(StatusPage.ASSETS + "*", page, "GET");
         if (settings.telegramChatId() != null) {
+            half.bind("telegramPolling", new TelegramPolling(redis, keys, instance, settings.telegramBotToken()));
             half.bind("telegramCommands", new TelegramCommands(settings.telegramChatId(), users, restorer,
                     notifications, clock, meters));
         }

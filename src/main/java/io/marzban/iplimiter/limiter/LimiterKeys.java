@@ -18,6 +18,7 @@ import io.marzban.iplimiter.redis.KeySpace;
  * <li>{@code lock:<user>}: string, the instance id holding the lease to act on the user</li>
  * <li>{@code limits}: hash, user → the limit set live, as JSON {@code {"limit":"3","by":"ops","at":<epoch s>}}</li>
  * <li>{@code verdicts}: list, the latest verdicts as JSON objects, newest first, capped</li>
+ * <li>{@code telegram-poller}: string, the instance id holding the lease to poll the Telegram bot</li>
  * </ul>
  */
 public final class LimiterKeys {
@@ -80,5 +81,9 @@ public final class LimiterKeys {
 
     public String verdicts() {
         return prefix() + "verdicts";
+    }
+
+    public String telegramPoller() {
+        return prefix() + "telegram-poller";
     }
 }
