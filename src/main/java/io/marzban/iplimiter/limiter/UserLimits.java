@@ -83,7 +83,8 @@ public final class UserLimits {
         String name = user.toLowerCase(Locale.ROOT);
         Map<String, Object> description = new LinkedHashMap<>();
         Setting setting = live.get(name);
-        description.put("limit", limit(user).exempt() ? "exempt" : limit(user).devices());
+        Limit limit = limit(name);
+        description.put("limit", limit.exempt() ? "exempt" : limit.devices());
         description.put("source", setting != null ? "set" : fromFile.containsKey(name) ? "file" : "default");
         description.put("set_by", setting == null ? null : setting.by());
         description.put("set_at", setting == null ? null : UserInspection.seconds(setting.at()));

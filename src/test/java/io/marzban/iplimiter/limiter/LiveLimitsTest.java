@@ -1,6 +1,5 @@
 package io.marzban.iplimiter.limiter;
 
-import static io.marzban.iplimiter.limiter.Events.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,7 +11,6 @@ import io.marzban.iplimiter.support.Wait;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,7 +31,7 @@ class LiveLimitsTest {
             Path limits = Files.writeString(dir.resolve("limits"), "maria 3\n");
             Map<String, String> env = env(redis, marzban, "USER_LIMITS_FILE", limits.toString());
             try (RunningLimiter limiter = RunningLimiter.start(env)) {
-                pushThreeDevices(redis);
+                Events.pushThreeDevices(redis);
                 limiter.awaitChecks(2);
                 assertEquals(0, limiter.meter("marzban_limiter_users_over_limit"), "3 devices, limit 3");
 
@@ -68,7 +66,7 @@ class LiveLimitsTest {
                     "MANAGEMENT_AUTH_FILE", users.toString());
             try (RunningLimiter one = RunningLimiter.start(firstEnv);
                  RunningLimiter two = RunningLimiter.start(secondEnv)) {
-                pushThreeDevices(redis);
+                Events.pushThreeDevices(redis);
                 Wait.until("maria over the default limit of 2", LIMIT,
                         () -> one.meter("marzban_limiter_users_over_limit") == 1);
 
@@ -118,17 +116,9 @@ class LiveLimitsTest {
     }
 
     private static Map<String, String> env(RedisServer redis, MarzbanStandIn marzban, String... more) {
-        Map<String, String> env = new HashMap<>(Map.of("CENTRAL_REDIS_URL", redis.url(), "MARZBAN_URL", marzban.url(),
-                "MARZBAN_USERNAME", MarzbanStandIn.ADMIN, "MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD,
-                "MANAGEMENT_PORT", Ports.freeText(), "VIOLATION_GRACE", "60", "CHECK_INTERVAL", "0.2"));
-        for (int i = 0; i < more.length; i += 2) {
-            env.put(more[i], more[i + 1]);
-        }
+        Map<String, String> env = LimiterEnv.of(redis, marzban, more);
+        env.putIfAbsent("VIOLATION_GRACE", "60");
+        env.putIfAbsent("CHECK_INTERVAL", "0.2");
         return env;
-    }
-
-    private static void pushThreeDevices(RedisServer redis) {
-        Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
-                event("node-b", "maria", "203.0.113.7"));
     }
 }

@@ -49,10 +49,8 @@ class StatusPageTest {
             marzban.addUser("maria");
             String port = Ports.freeText();
             Path users = Files.writeString(dir.resolve("management.properties"), "user.ops = ops-secret\n");
-            Map<String, String> env = Map.of("CENTRAL_REDIS_URL", redis.url(), "MARZBAN_URL", marzban.url(),
-                    "MARZBAN_USERNAME", MarzbanStandIn.ADMIN, "MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD,
-                    "MANAGEMENT_PORT", port, "MANAGEMENT_AUTH_FILE", users.toString(), "VIOLATION_GRACE", "0.5",
-                    "CHECK_INTERVAL", "0.5");
+            Map<String, String> env = LimiterEnv.of(redis, marzban, "MANAGEMENT_PORT", port,
+                    "MANAGEMENT_AUTH_FILE", users.toString(), "VIOLATION_GRACE", "0.5", "CHECK_INTERVAL", "0.5");
             String page = "http://127.0.0.1:" + port + "/";
             try (RunningLimiter limiter = RunningLimiter.start(env)) {
                 Events.push(redis, event("de-fra-1", "maria", "198.51.100.1"),

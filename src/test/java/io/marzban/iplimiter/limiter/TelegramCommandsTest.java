@@ -1,6 +1,5 @@
 package io.marzban.iplimiter.limiter;
 
-import static io.marzban.iplimiter.limiter.Events.event;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,20 +32,15 @@ class TelegramCommandsTest {
              MarzbanStandIn marzban = MarzbanStandIn.start();
              TelegramStandIn telegram = TelegramStandIn.start(TOKEN)) {
             marzban.addUser("maria");
-            Map<String, String> env = new HashMap<>(Map.of("CENTRAL_REDIS_URL", redis.url(),
-                    "MARZBAN_URL", marzban.url(), "MARZBAN_USERNAME", MarzbanStandIn.ADMIN,
-                    "MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD, "MANAGEMENT_PORT", Ports.freeText(),
-                    "VIOLATION_GRACE", "0.5", "CHECK_INTERVAL", "0.2", "LIMITER_ACTION", "disable",
-                    "DISABLE_FOR", "3600"));
-            env.put("TELEGRAM_BOT_TOKEN_FILE", Files.writeString(dir.resolve("token"), TOKEN + "\n").toString());
-            env.put("TELEGRAM_CHAT_ID", Long.toString(CHAT));
-            env.put("TELEGRAM_API_URL", telegram.url());
+            Map<String, String> env = LimiterEnv.of(redis, marzban, "VIOLATION_GRACE", "0.5", "CHECK_INTERVAL", "0.2",
+                    "LIMITER_ACTION", "disable", "DISABLE_FOR", "3600", "TELEGRAM_CHAT_ID", Long.toString(CHAT),
+                    "TELEGRAM_BOT_TOKEN_FILE", Files.writeString(dir.resolve("token"), TOKEN + "\n").toString(),
+                    "TELEGRAM_API_URL", telegram.url());
             Map<String, String> secondEnv = new HashMap<>(env);
             secondEnv.put("MANAGEMENT_PORT", Ports.freeText());
             try (RunningLimiter limiter = RunningLimiter.start(env);
                  RunningLimiter second = RunningLimiter.start(secondEnv)) {
-                Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
-                        event("node-b", "maria", "203.0.113.7"));
+                Events.pushThreeDevices(redis);
                 Wait.until("maria disabled", LIMIT, () -> "disabled".equals(marzban.status("maria")));
 
                 telegram.receive(999, "stranger", "/limit maria exempt");
