@@ -33,11 +33,12 @@ public final class Enforcement {
     private final long disableForMillis;
     private final Clock clock;
     private final Notifications notifications;
+    private final Verdicts verdicts;
     private final Counter reports;
     private final Counter disables;
 
     public Enforcement(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, Lease lease, Action action, long disableForMillis,
-                       Clock clock, Notifications notifications, MeterRegistry meters) {
+                       Clock clock, Notifications notifications, Verdicts verdicts, MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
         this.marzban = marzban;
@@ -46,6 +47,7 @@ public final class Enforcement {
         this.disableForMillis = disableForMillis;
         this.clock = clock;
         this.notifications = notifications;
+        this.verdicts = verdicts;
         this.reports = Counter.builder("marzban_limiter_violations")
                 .description("Users found over their limit for longer than VIOLATION_GRACE").register(meters);
         this.disables = Counter.builder("marzban_limiter_disables")
@@ -69,6 +71,7 @@ public final class Enforcement {
                     .map(device -> Map.of("block", device.block().toString(), "addresses", device.addresses(),
                             "nodes", device.nodes(), "last_seen", device.lastSeen()))
                     .toList()));
+            verdicts.record(user, "reported", devices.size() + " devices, limit " + limit);
             if (action == Action.DISABLE) {
                 try {
                     disable(user);
@@ -77,6 +80,7 @@ public final class Enforcement {
                         throw e;
                     }
                     LOG.warn("Cannot disable user {}: {}", user, e.getMessage());
+                    verdicts.record(user, "disable_failed", e.getMessage());
                 }
             }
             reports.increment();
@@ -94,6 +98,7 @@ public final class Enforcement {
             boolean ours = redis.call(jedis -> jedis.exists(keys.disabled(user)));
             if (!ours) {
                 LOG.info("User {} is {} in Marzban, not active: left alone", user, current.status());
+                verdicts.record(user, "left_alone", "it is " + current.status() + " in Marzban, not active");
             }
             return;
         }
@@ -111,5 +116,6 @@ public final class Enforcement {
         disables.increment();
         LOG.warn("Disabled user {} in Marzban until {}", user, Instant.ofEpochMilli(restoreAt));
         notifications.send("disabled", Map.of("user", user, "until", restoreAt / 1000.0));
+        verdicts.record(user, "disabled", "until " + Instant.ofEpochMilli(restoreAt));
     }
 }
