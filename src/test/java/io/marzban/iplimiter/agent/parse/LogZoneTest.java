@@ -94,7 +94,7 @@ class LogZoneTest {
         for (int sample = 0; sample < LogZone.AGREEING_SAMPLES; sample++) {
             readLive(zone, TEHRAN);
         }
-        assertEquals(ZoneOffset.UTC, zone.current(), "an explicit zone is only checked");
+        assertEquals(ZoneId.of("UTC"), zone.current(), "an explicit zone is only checked");
         String problem = zone.problem();
         assertTrue(problem != null && problem.contains("LOG_TIMEZONE=UTC") && problem.contains("+03:30"), problem);
     }
