@@ -46,12 +46,15 @@ public final class Limiter {
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
                 settings.countForwarded());
         half.bind("eventConsumer", new EventConsumer(redis, keys, settings.queueKey(), settings.consumeBatch(),
-                WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), meters));
+                WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), clock, meters));
         ViolationChecker checker = half.bind("violationChecker", new ViolationChecker(redis, keys, marzban, grouping,
                 settings.limits(), enforcement, settings.activeWindowMillis(), settings.violationGraceMillis(), clock,
                 notifications, meters));
         half.management().serve(UserInspection.path(), new UserInspection(redis, keys, checker, settings.limits(),
                 settings.activeWindowMillis(), clock), "GET");
+        NodeClocks nodeClocks = half.bind("nodeClocks", new NodeClocks(redis, half.keys(), keys, clock, notifications,
+                meters));
+        half.management().serve(NodeClocks.PATH, request -> nodeClocks.answer(), "GET");
         half.bind("restorer", new Restorer(redis, keys, marzban, lease, clock, notifications, meters));
         LimiterReadiness readiness = half.bind("limiterReadiness", new LimiterReadiness(redis, marzban));
         Main main = half.main();

@@ -16,6 +16,8 @@ import io.marzban.iplimiter.redis.KeySpace;
  * <li>{@code disabled:<user>}: hash, what the limiter saved before it disabled the user</li>
  * <li>{@code restores}: sorted set, user → epoch milliseconds at which to restore the user</li>
  * <li>{@code lock:<user>}: string, the instance id holding the lease to act on the user</li>
+ * <li>{@code heartbeats}: hash, node id → what its last heartbeat told (JSON), kept after the heartbeat expired</li>
+ * <li>{@code node-alerts}: hash, {@code <notification>:<node id>} → 1 while that node's alert has been sent</li>
  * </ul>
  */
 public final class LimiterKeys {
@@ -70,5 +72,13 @@ public final class LimiterKeys {
 
     public String lock(String user) {
         return prefix() + "lock:" + user;
+    }
+
+    public String heartbeats() {
+        return prefix() + "heartbeats";
+    }
+
+    public String nodeAlerts() {
+        return prefix() + "node-alerts";
     }
 }
