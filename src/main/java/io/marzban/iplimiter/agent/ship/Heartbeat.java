@@ -23,7 +23,6 @@ import redis.clients.jedis.params.SetParams;
  */
 public final class Heartbeat {
 
-    static final int TTL_SECONDS = KeySpace.HEARTBEAT_TTL_SECONDS;
     private static final JsonFactory JSON = new JsonFactory();
     private static final String VERSION = versionOfThisJar();
 
@@ -52,7 +51,7 @@ public final class Heartbeat {
     }
 
     static SetParams expiry() {
-        return SetParams.setParams().ex(TTL_SECONDS);
+        return SetParams.setParams().ex(KeySpace.HEARTBEAT_TTL_SECONDS);
     }
 
     /** The heartbeat's value once {@code committed} is shipped (null before the first batch of this run). */
