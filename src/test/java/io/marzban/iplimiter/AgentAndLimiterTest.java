@@ -52,7 +52,7 @@ class AgentAndLimiterTest {
                 append(logB, accepted("203.0.113.7", "17.maria"), accepted("198.51.100.9", "18.ana"));
 
                 Wait.until("maria disabled", Duration.ofSeconds(60), () -> marzban.status("maria").equals("disabled"));
-                Wait.until("the queue consumed", Duration.ofSeconds(60), () -> redis.queue("node_logs_queue").isEmpty());
+                Wait.until("the queue consumed", Duration.ofSeconds(60), () -> redis.length("node_logs_queue") == 0);
             }
             assertEquals(List.of("maria disabled"), marzban.changes());
         }
