@@ -2,7 +2,6 @@ package io.marzban.iplimiter.agent.parse;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.function.Predicate;
@@ -129,14 +128,14 @@ public final class AccessLineParser {
 
     /**
      * Tells the lines stamped at or after {@code since} (at whole-second precision, as some Xray versions write whole
-     * seconds) in whatever zone Xray may write them; a line without a valid timestamp is not.
+     * seconds), in the zone set or learned (none while auto has learned none); a line without a valid timestamp is
+     * not.
      */
     public Predicate<String> stampedSince(Instant since) {
         long sinceSecond = since.getEpochSecond();
-        ZoneId earliest = logZone.earliest();
-        LogTimestamp.Reader earliestReading = new LogTimestamp.Reader(() -> earliest);
+        LogTimestamp.Reader sureReading = new LogTimestamp.Reader(logZone::sureOfSince);
         return line -> {
-            LogTimestamp timestamp = earliestReading.parseAtStart(significantPart(line));
+            LogTimestamp timestamp = sureReading.parseAtStart(significantPart(line));
             return timestamp != null && timestamp.epochSecond() >= sinceSecond;
         };
     }

@@ -74,11 +74,12 @@ public final class LogZone {
     }
 
     /**
-     * The zone that dates a stamp earliest: for telling lines written since a moment without having seen any live
-     * (with auto, +14:00, so that an unknown zone never passes an old line off as new).
+     * The zone to tell lines written since a moment by: the one set or learned; while auto has learned none, the one
+     * that dates a stamp earliest (+14:00), so that an unknown zone never passes an old line off as new.
      */
-    ZoneId earliest() {
-        return configured == null ? ZoneOffset.ofTotalSeconds(LATEST_OFFSET) : configured;
+    ZoneId sureOfSince() {
+        ZoneOffset shown = seen;
+        return configured != null ? configured : shown != null ? shown : ZoneOffset.ofTotalSeconds(LATEST_OFFSET);
     }
 
     /**
