@@ -140,9 +140,10 @@ public final class EventConsumer {
         // in a cluster every key the script touches shares the queue's slot: the prefixes carry its hash tag
         List<String> scriptKeys = List.of(queueKey, keys.users());
         Instant now = clock.instant();
+        String nowSeconds = BigDecimal.valueOf(now.getEpochSecond()).add(BigDecimal.valueOf(now.getNano() / 1000, 6))
+                .toPlainString();
         List<String> args = List.of(Integer.toString(batchSize), keys.seenPrefix(), keys.nodesPrefix(),
-                Long.toString(keyLifetimeSeconds),
-                BigDecimal.valueOf(now.getEpochSecond()).add(BigDecimal.valueOf(now.getNano() / 1000, 6)).toPlainString());
+                Long.toString(keyLifetimeSeconds), nowSeconds);
         if (sha != null) {
             try {
                 return (List<Object>) jedis.evalsha(sha, scriptKeys, args);

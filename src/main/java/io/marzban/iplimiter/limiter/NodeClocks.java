@@ -165,7 +165,7 @@ public final class NodeClocks {
         return found;
     }
 
-    /** A node from its heartbeat and the milliseconds left of its expiry; null if it expired meanwhile or is not one. */
+    /** A node from its heartbeat and the milliseconds left of its expiry; null if it expired meanwhile or is none. */
     private Node heard(String heartbeat, long millisLeft) {
         if (heartbeat == null || millisLeft == -2) {
             return null;

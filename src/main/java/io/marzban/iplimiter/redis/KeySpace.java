@@ -31,7 +31,7 @@ public final class KeySpace {
         return prefix;
     }
 
-    /** {@code {<QUEUE_KEY>}:heartbeat:<NODE_ID>}: the node's sign of life, which the agent sets and the limiter reads. */
+    /** {@code {<QUEUE_KEY>}:heartbeat:<NODE_ID>}: a node's sign of life, which the agent sets and the limiter reads. */
     public String heartbeat(String nodeId) {
         return prefix + "heartbeat:" + nodeId;
     }

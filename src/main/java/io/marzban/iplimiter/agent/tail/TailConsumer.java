@@ -49,8 +49,8 @@ public final class TailConsumer extends DefaultConsumer implements TailStatus, H
 
     private void startTailer() {
         long stamp = generation;
-        tailer = new FileTailer(options, positions, (lines, end, caughtUp, writtenAfter) -> send(lines, end, caughtUp, writtenAfter,
-                stamp));
+        tailer = new FileTailer(options, positions,
+                (lines, end, caughtUp, writtenAfter) -> send(lines, end, caughtUp, writtenAfter, stamp));
         thread.execute(tailer); // after the tailer before it has returned: one reader at a time
     }
 
