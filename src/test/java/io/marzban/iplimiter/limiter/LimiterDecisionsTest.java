@@ -147,13 +147,18 @@ class LimiterDecisionsTest {
                         System.currentTimeMillis() / 1000.0 + secondsAhead, false));
                 Wait.until("the event counted", LIMIT, () -> redis.queue(Events.QUEUE).isEmpty());
             }
-            // Wi-Fi leaves the window ACTIVE_WINDOW after it was counted, before the phone reaches the office
+            // Wi-Fi leaves the window ACTIVE_WINDOW after it was counted, while the phone, on LTE, keeps the user's
+            // keys alive; then it reaches the office
             String user = "http://127.0.0.1:" + port + "/observe/limiter/users/maria";
-            Wait.until("Wi-Fi out of the window", LIMIT, () -> !Http.get(user).body().contains(wifi));
+            Wait.until("Wi-Fi out of the window", LIMIT, () -> {
+                Events.push(redis, event("node-a", "maria", lte, System.currentTimeMillis() / 1000.0 + secondsAhead,
+                        false));
+                return !Http.get(user).body().contains(wifi);
+            });
             Events.push(redis, event("node-a", "maria", office,
                     System.currentTimeMillis() / 1000.0 + secondsAhead, false));
             awaitCheckedPastGrace(limiter);
-            assertEquals(secondsAhead > 0 ? 3 : 0, limiter.meter("marzban_limiter_events_from_future"));
+            assertEquals(secondsAhead > 0, limiter.meter("marzban_limiter_events_from_future") >= 3);
         }
         assertEquals(List.of(), marzban.changes());
     }
