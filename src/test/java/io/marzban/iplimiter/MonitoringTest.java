@@ -35,15 +35,12 @@ import redis.clients.jedis.Jedis;
 
 /**
  * What monitoring/ ships: the alert rules pass {@code promtool check rules} and their unit tests, and every meter
- * the Grafana dashboard or a rule names is exported by a running agent or limiter (but the PENDING ones).
+ * the Grafana dashboard or a rule names is exported by a running agent or limiter.
  */
 class MonitoringTest {
 
     private static final Path MONITORING = Path.of("monitoring");
     private static final Duration LIMIT = Duration.ofSeconds(60);
-    /** Meters of issue 20 (node clocks), being added by another change: check them once it is merged. */
-    private static final Set<String> PENDING = Set.of("marzban_limiter_node_heartbeat_age_seconds",
-            "marzban_limiter_node_clock_offset_seconds", "marzban_limiter_events_from_future_total");
     /** Made by Prometheus itself for each target, not by us. */
     private static final Set<String> PROMETHEUS_OWN = Set.of("up");
     private static final Pattern METER = Pattern.compile("\\b(up|(?:marzban|process|jvm|camel)_[a-z0-9_]+)\\b");
@@ -78,7 +75,7 @@ class MonitoringTest {
         String exported = scrapeBothHalves();
         Set<String> missing = new TreeSet<>();
         for (String meter : union(named, inRules)) {
-            if (!PENDING.contains(meter) && !PROMETHEUS_OWN.contains(meter)
+            if (!PROMETHEUS_OWN.contains(meter)
                     && !Pattern.compile("(?m)^" + meter + "[{ ]").matcher(exported).find()) {
                 missing.add(meter);
             }
@@ -86,7 +83,10 @@ class MonitoringTest {
         assertEquals(Set.of(), missing, "named in monitoring/ but not exported");
     }
 
-    /** An agent and a limiter that has notified (Telegram) and counted a bot command, scraped together. */
+    /**
+     * An agent and a limiter that has notified (Telegram), counted a bot command, an event from the future and the
+     * agent's heartbeat, scraped together.
+     */
     private String scrapeBothHalves() throws Exception {
         Path log = Files.createFile(dir.resolve("access.log"));
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
@@ -107,19 +107,22 @@ class MonitoringTest {
                 String limiterMetrics = "http://127.0.0.1:" + limiterPort + "/observe/metrics";
                 Wait.until("the limiter answers", LIMIT, () -> text(limiterMetrics).contains("marzban_limiter_checks"));
                 try (Jedis jedis = redis.client()) {
-                    jedis.lpush(RedisServer.QUEUE, event("198.51.100.1"), event("198.51.100.2"));
+                    jedis.lpush(RedisServer.QUEUE, event("198.51.100.1", 0), event("198.51.100.2", 0),
+                            event("198.51.100.3", 3600));
                 }
                 telegram.receive(5, "ops", "/over");
                 Wait.until("a notification and a command counted", LIMIT, () -> text(limiterMetrics)
                         .contains("marzban_limiter_notifications_total{channel=\"telegram\",result=\"sent\"}")
-                        && text(limiterMetrics).contains("result=\"answered\"} 1.0"));
+                        && text(limiterMetrics).contains("result=\"answered\"} 1.0")
+                        && text(limiterMetrics).contains("marzban_limiter_events_from_future_total{")
+                        && text(limiterMetrics).contains("marzban_limiter_node_clock_offset_seconds{"));
                 return text("http://127.0.0.1:" + agentPort + "/observe/metrics") + text(limiterMetrics);
             }
         }
     }
 
-    private static String event(String address) {
-        return "{\"timestamp\":" + System.currentTimeMillis() / 1000.0 + ",\"node_id\":\"node-a\",\"node_name\":"
+    private static String event(String address, int secondsAhead) {
+        return "{\"timestamp\":" + (System.currentTimeMillis() / 1000.0 + secondsAhead) + ",\"node_id\":\"node-a\",\"node_name\":"
                 + "\"node-a\",\"email\":\"1.maria\",\"client_ip\":\"" + address + "\",\"raw_line\":\"\","
                 + "\"processed_at\":" + System.currentTimeMillis() / 1000.0 + ",\"username\":\"maria\","
                 + "\"forwarded\":false}";

@@ -55,7 +55,7 @@ public final class Limiter {
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
                 settings.countForwarded());
         half.bind("eventConsumer", new EventConsumer(redis, keys, settings.queueKey(), settings.consumeBatch(),
-                WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), meters));
+                WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), clock, meters));
         ViolationChecker checker = half.bind("violationChecker", new ViolationChecker(redis, keys, marzban, grouping,
                 limits, enforcement, settings.activeWindowMillis(), settings.violationGraceMillis(), clock,
                 notifications, meters));
@@ -74,6 +74,9 @@ public final class Limiter {
             half.bind("telegramCommands", new TelegramCommands(settings.telegramChatId(), users, restorer,
                     notifications, clock, meters));
         }
+        NodeClocks nodeClocks = half.bind("nodeClocks", new NodeClocks(redis, half.keys(), keys, clock, notifications,
+                meters));
+        half.management().serve(NodeClocks.PATH, request -> nodeClocks.answer(), "GET");
         LimiterReadiness readiness = half.bind("limiterReadiness", new LimiterReadiness(redis, marzban));
         Main main = half.main();
         main.addMainListener(new MainListenerSupport() {

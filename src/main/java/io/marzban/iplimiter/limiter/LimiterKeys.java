@@ -19,6 +19,8 @@ import io.marzban.iplimiter.redis.KeySpace;
  * <li>{@code limits}: hash, user → the limit set live, as JSON {@code {"limit":"3","by":"ops","at":<epoch s>}}</li>
  * <li>{@code verdicts}: list, the latest verdicts as JSON objects, newest first, capped</li>
  * <li>{@code telegram-poller}: string, the instance id holding the lease to poll the Telegram bot</li>
+ * <li>{@code heartbeats}: hash, node id → what its last heartbeat told (JSON), kept after the heartbeat expired</li>
+ * <li>{@code node-alerts}: hash, {@code <notification>:<node id>} → 1 while that node's alert has been sent</li>
  * </ul>
  */
 public final class LimiterKeys {
@@ -85,5 +87,13 @@ public final class LimiterKeys {
 
     public String telegramPoller() {
         return prefix() + "telegram-poller";
+    }
+
+    public String heartbeats() {
+        return prefix() + "heartbeats";
+    }
+
+    public String nodeAlerts() {
+        return prefix() + "node-alerts";
     }
 }
