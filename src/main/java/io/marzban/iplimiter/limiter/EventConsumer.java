@@ -24,6 +24,11 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 public final class EventConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);
+    /**
+     * How finely each address's connections are kept: the latest one of every 10 s, so that a busy device costs one
+     * entry per 10 s and a device's first and last connections are known to within 10 s.
+     */
+    static final int SLOT_SECONDS = 10;
     /** Batches per run, so that a long backlog does not keep the Redis connection from the checks. */
     private static final int BATCHES_PER_RUN = 20;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,7 +45,7 @@ public final class EventConsumer {
     private boolean failing;
     private volatile double lastLagSeconds;
 
-    /** @param keyLifetimeSeconds how long a user's observations stay once no new event comes (a few windows) */
+    /** @param keyLifetimeSeconds how long a user's observations stay once no new event comes (longer than kept) */
     public EventConsumer(CentralRedis redis, LimiterKeys keys, String queueKey, int batchSize, long keyLifetimeSeconds,
                          MeterRegistry meters) {
         this.redis = redis;
@@ -121,7 +126,7 @@ public final class EventConsumer {
         // in a cluster every key the script touches shares the queue's slot: the prefixes carry its hash tag
         List<String> scriptKeys = List.of(queueKey, keys.users());
         List<String> args = List.of(Integer.toString(batchSize), keys.seenPrefix(), keys.nodesPrefix(),
-                Long.toString(keyLifetimeSeconds));
+                Long.toString(keyLifetimeSeconds), Integer.toString(SLOT_SECONDS));
         if (sha != null) {
             try {
                 return (List<Long>) jedis.evalsha(sha, scriptKeys, args);

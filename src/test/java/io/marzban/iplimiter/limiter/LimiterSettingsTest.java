@@ -35,7 +35,8 @@ class LimiterSettingsTest {
         assertEquals("node_logs_queue", settings.queueKey());
         assertEquals(URI.create("https://panel.example.com:8000"), settings.marzbanUrl());
         assertEquals(2, settings.limits().limitOf("anyone").getAsInt());
-        assertEquals(300_000, settings.activeWindowMillis());
+        assertEquals(300_000, settings.sessionGapMillis());
+        assertEquals(30_000, settings.sessionLingerMillis());
         assertEquals(60_000, settings.violationGraceMillis());
         assertEquals(LimiterSettings.Action.REPORT, settings.action());
         assertEquals(600_000, settings.disableForMillis());
@@ -54,14 +55,14 @@ class LimiterSettingsTest {
         env.remove("MARZBAN_PASSWORD");
         env.put("MARZBAN_PASSWORD_FILE", Files.writeString(dir.resolve("password"), "from a file\n").toString());
         env.put("USER_LIMITS_FILE", Files.writeString(dir.resolve("limits"), "maria 4\nbot exempt\n").toString());
-        env.put("ACTIVE_WINDOW", "1.5");
+        env.put("SESSION_LINGER", "1.5");
         env.put("LIMITER_ACTION", "DISABLE");
 
         LimiterSettings settings = LimiterSettings.fromEnvironment(env);
         assertEquals("from a file", settings.marzbanPassword());
         assertEquals(4, settings.limits().limitOf("Maria").getAsInt());
         assertTrue(settings.limits().limitOf("bot").isEmpty());
-        assertEquals(1500, settings.activeWindowMillis());
+        assertEquals(1500, settings.sessionLingerMillis());
         assertEquals(LimiterSettings.Action.DISABLE, settings.action());
     }
 
