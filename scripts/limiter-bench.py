@@ -10,7 +10,7 @@ feeds the queue with agent-shaped events and measures:
   steady  R events/s (default 20,000) for S seconds: the longest the queue got, how long it took to drain after
           the last push, CPU % of one core and CPU-seconds per million events
 
-Afterwards it checks the counting state: every (user, address) pair pushed is in the user's seen set, and the
+Afterwards it checks the counting state: every (user, address) pair pushed is in the user's seen set (in one of its slots), and the
 users index holds every user (nothing lost; a replay could only leave counts as they are).
 
 Runs from the repository root, with the jar built (./mvnw -q -DskipTests package). Python 3 standard library only.
@@ -187,7 +187,8 @@ def check_state(redis, events):
     for user, address in events.pairs:
         by_user.setdefault(user, set()).add(address)
     for user, addresses in by_user.items():
-        seen = set(redis.call("ZRANGE", KEY_PREFIX + "seen:user%d" % user, 0, -1))
+        # members are "<address>@<10 s slot>" (src/main/resources/limiter/consume.lua)
+        seen = {member.rsplit("@", 1)[0] for member in redis.call("ZRANGE", KEY_PREFIX + "seen:user%d" % user, 0, -1)}
         missing += len(addresses - seen)
     indexed = redis.call("ZCARD", KEY_PREFIX + "users")
     return missing, len(by_user), indexed

@@ -80,6 +80,32 @@ class LimiterDecisionsTest {
     }
 
     @Test
+    void aLimiterRestartedInTheMiddleOfAViolationKeepsItsStartAndActsOnce() throws Exception {
+        marzban.addUser("maria");
+        Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
+                event("node-b", "maria", "203.0.113.7"));
+        Double started;
+        try (RunningLimiter limiter = RunningLimiter.start(env("VIOLATION_GRACE", "600"))) {
+            Wait.until("the violation seen", LIMIT, () -> limiter.logged("User maria is over the limit (3 devices"));
+        }
+        try (Jedis jedis = redis.client()) {
+            started = jedis.zscore(Events.KEYS.over(), "maria");
+        }
+        assertEquals(List.of(), marzban.changes());
+
+        try (RunningLimiter limiter = RunningLimiter.start(env("DISABLE_FOR", "600"))) {
+            Wait.until("maria disabled", LIMIT, () -> marzban.status("maria").equals("disabled"));
+            try (Jedis jedis = redis.client()) {
+                assertEquals(started, jedis.zscore(Events.KEYS.over(), "maria"), "the same violation, the same start");
+            }
+        }
+        try (RunningLimiter limiter = RunningLimiter.start(env("DISABLE_FOR", "600"))) {
+            limiter.awaitChecks(15);
+        }
+        assertEquals(List.of("maria disabled"), marzban.changes(), "acted on once, whatever the restarts");
+    }
+
+    @Test
     void twoAddressesAreWithinTheLimit() throws Exception {
         marzban.addUser("maria");
         try (RunningLimiter limiter = RunningLimiter.start(env())) {
