@@ -170,6 +170,17 @@ def start_limiter(redis_port, marzban_port, work):
     return process
 
 
+def stop(*processes):
+    """SIGTERM to each process group in turn (the limiter before its Redis), SIGKILL after 15 s."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
 def wait_consuming(redis, events, deadline=60):
     """Pushes one canary event and waits until the limiter has taken it: the limiter is ready."""
     redis.call("LPUSH", QUEUE, *events.batch(1))
@@ -298,13 +309,9 @@ def main():
         return 0 if missing == 0 and indexed >= users else 1
     finally:
         if limiter is not None:
-            os.killpg(limiter.pid, signal.SIGTERM)
-            try:
-                limiter.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(limiter.pid, signal.SIGKILL)
-        os.killpg(redis_process.pid, signal.SIGTERM)
-        redis_process.wait(10)
+            stop(limiter, redis_process)
+        else:
+            stop(redis_process)
         marzban.shutdown()
         shutil.rmtree(work, ignore_errors=True)
 

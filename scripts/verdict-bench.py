@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -50,7 +49,7 @@ STEP = 10  # simulated seconds between checks: CHECK_INTERVAL's default
 
 
 def shared_bench():
-    """limiter-bench.py's RESP client and free_port: one copy of them."""
+    """limiter-bench.py's RESP client, free_port and stop: one copy of them."""
     spec = importlib.util.spec_from_file_location("limiter_bench", os.path.join(ROOT, "scripts", "limiter-bench.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -303,6 +302,7 @@ def m1m_guardian(events, limit=LIMIT):
 
 
 class Webhook(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # the limiter's HTTP client keeps its connection: never close it under it
     received = []
 
     def log_message(self, *args):
@@ -312,6 +312,7 @@ class Webhook(http.server.BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
         Webhook.received.append(body)
         self.send_response(204)
+        self.send_header("Content-Length", "0")
         self.end_headers()
 
 
@@ -402,14 +403,7 @@ def run_limiter(events, settings, work):
             raise RuntimeError("webhook verdicts %s differ from the acted set %s" % (sorted(hooked), sorted(reported)))
         return reported
     finally:
-        if limiter.poll() is None:
-            os.killpg(limiter.pid, signal.SIGTERM)
-            try:
-                limiter.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(limiter.pid, signal.SIGKILL)
-        os.killpg(redis_process.pid, signal.SIGTERM)
-        redis_process.wait(10)
+        BENCH.stop(limiter, redis_process)
         webhook.shutdown()
 
 
