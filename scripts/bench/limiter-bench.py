@@ -10,7 +10,7 @@ feeds the queue with agent-shaped events and measures:
   steady  R events/s (default 20,000) for S seconds: the longest the queue got, how long it took to drain after
           the last push, CPU % of one core and CPU-seconds per million events
 
-Afterwards it checks the counting state: every (user, address) pair pushed is in the user's seen set, and the
+Afterwards it checks the counting state: every (user, address) pair pushed is in the user's seen set (in one of its slots), and the
 users index holds every user (nothing lost; a replay could only leave counts as they are).
 
 Runs the limiter through bin/marzban-ip-limiter-node (which builds the jar when it is missing), from any
@@ -109,6 +109,17 @@ def start_limiter(launcher, redis, marzban_port, work):
                    env=env)
 
 
+def stop(*processes):
+    """SIGTERM to each process group in turn (the limiter before its Redis), SIGKILL after 15 s."""
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+
+
 def wait_consuming(redis, events, deadline=60):
     """Pushes one canary event and waits until the limiter has taken it: the limiter is ready."""
     redis.call("LPUSH", QUEUE, *events.batch(1))
@@ -126,7 +137,9 @@ def check_state(redis, events):
     for user, address in events.pairs:
         by_user.setdefault(user, set()).add(address)
     for user, addresses in by_user.items():
-        seen = {member.decode() for member in redis.call("ZRANGE", KEY_PREFIX + "seen:user%d" % user, 0, -1)}
+        # members are "<address>@<10 s slot>" (src/main/resources/limiter/consume.lua)
+        seen = {member.decode().rsplit("@", 1)[0]
+                for member in redis.call("ZRANGE", KEY_PREFIX + "seen:user%d" % user, 0, -1)}
         missing += len(addresses - seen)
     indexed = redis.call("ZCARD", KEY_PREFIX + "users")
     return missing, len(by_user), indexed

@@ -1,14 +1,18 @@
 -- Moves up to ARGV[1] events from the agents' queue into the per-user counting state, in one atomic step:
 -- an event is either still in the queue or counted, never both and never neither, whatever happens to the limiter.
--- Replaying an event changes nothing (ZADD GT keeps the latest time), so no count can be inflated.
+-- Replaying an event changes nothing (ZADD GT keeps the latest time of its slot), so no count can be inflated.
+-- Events are kept at their own time, whatever order they come in: a node catching up, or nodes out of step, place
+-- each connection where it happened.
 --
 -- KEYS[1]  the queue (agents LPUSH, so the oldest event is at the right end)
--- KEYS[2]  the users index: user -> last seen (epoch seconds)
+-- KEYS[2]  the users index: user -> last connection (epoch seconds)
 -- ARGV[1]  how many events to take at most
--- ARGV[2]  prefix of the seen keys: <prefix><user> is a sorted set, member -> last seen (epoch seconds)
--- ARGV[3]  prefix of the nodes keys: <prefix><user> is a hash, member -> node that saw it last
+-- ARGV[2]  prefix of the seen keys: <prefix><user> is a sorted set, "<member>@<slot>" -> the latest connection
+--          of that member within that slot (epoch seconds), one entry per member and slot of ARGV[6] seconds
+-- ARGV[3]  prefix of the nodes keys: <prefix><user> is a hash, the same "<member>@<slot>" -> node that saw it last
 -- ARGV[4]  lifetime of the per-user keys, in seconds (renewed by every event)
 -- ARGV[5]  now, epoch seconds: no event counts as seen later than the moment it is counted
+-- ARGV[6]  slot width in seconds (whole): how finely a member's connections are kept
 -- The prefixes carry the queue's hash tag ({node_logs_queue}:limiter:...), so on a Redis Cluster every key built
 -- from them lives in the queue's slot, on the node this script runs on.
 -- A member is the client address, or "f|" .. address when the node took it from X-Forwarded-For.
@@ -18,6 +22,7 @@ local events = redis.call('RPOP', KEYS[1], ARGV[1])
 if not events then
   return {0, 0}
 end
+local width = tonumber(ARGV[6])
 local malformed = 0
 local now = tonumber(ARGV[5])
 local future = {}
@@ -46,6 +51,7 @@ for _, raw in ipairs(events) do
     if event.forwarded == true then
       member = 'f|' .. address
     end
+    member = member .. '@' .. string.format('%d', math.floor(at / width) * width)
     local seen = ARGV[2] .. user
     local previous = redis.call('ZSCORE', seen, member)
     if type(event.node_name) == 'string' and (not previous or at >= tonumber(previous)) then

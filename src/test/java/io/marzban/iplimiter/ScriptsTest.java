@@ -58,7 +58,7 @@ class ScriptsTest {
         try (Stream<Path> files = Files.list(Path.of("scripts", "bench"))) {
             scripts = files.filter(file -> file.toString().endsWith(".py")).sorted().toList();
         }
-        assertEquals(List.of("limiter-bench.py", "shipbench.py", "soak.py"),
+        assertEquals(List.of("limiter-bench.py", "shipbench.py", "soak.py", "verdict-bench.py"),
                 scripts.stream().map(script -> script.getFileName().toString()).toList());
         for (Path script : scripts) {
             Result help = run(List.of("python3", script.toString(), "--help"), Map.of("PYTHONDONTWRITEBYTECODE", "1"));

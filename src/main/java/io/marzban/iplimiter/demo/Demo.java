@@ -52,7 +52,7 @@ public final class Demo {
                 "START_POSITION", "beginning", "FLUSH_INTERVAL", "1", "MANAGEMENT_PORT", freePort())),
                 Clock.systemUTC());
         this.limiter = Limiter.create(LimiterSettings.fromEnvironment(Map.of("CENTRAL_REDIS_URL", redis.url(),
-                "LIMITER_ACTION", "report", "IP_LIMIT", "2", "ACTIVE_WINDOW", "60", "VIOLATION_GRACE", "10",
+                "LIMITER_ACTION", "report", "IP_LIMIT", "2", "VIOLATION_GRACE", "10",
                 "CHECK_INTERVAL", "2", "MANAGEMENT_PORT", freePort())), Clock.systemUTC());
     }
 

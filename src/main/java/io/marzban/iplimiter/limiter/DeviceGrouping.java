@@ -7,15 +7,17 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Turns a user's raw observations (address → last seen, as the consuming script stores them) into devices: an
- * address in IGNORE_CIDRS is never counted, nor a forwarded one unless COUNT_FORWARDED, and the addresses of one
- * IPV4_PREFIX / IPV6_PREFIX block are one device. Done at check time, so that a change of these settings applies
- * to the observations already kept.
+ * Turns a user's raw observations (as the consuming script stores them: {@code <member>@<slot>} → latest connection
+ * in that slot) into devices: an address in IGNORE_CIDRS is never counted, nor a forwarded one unless
+ * COUNT_FORWARDED, and the addresses of one IPV4_PREFIX / IPV6_PREFIX block are one device. Done at check time, so
+ * that a change of these settings applies to the observations already kept.
  */
 public final class DeviceGrouping {
 
     /** The consuming script's mark on an address a node took from X-Forwarded-For. */
     static final String FORWARDED = "f|";
+    /** Between the member and its slot in the consuming script's entries (addresses never hold one). */
+    private static final char SLOT = '@';
 
     private final int ipv4Prefix;
     private final int ipv6Prefix;
@@ -30,12 +32,14 @@ public final class DeviceGrouping {
     }
 
     /**
-     * @param lastSeen member → last seen (epoch seconds), only the members seen within the window
-     * @param nodes    member → node that saw it last
+     * @param seen  {@code <member>@<slot>} → the member's latest connection in that slot (epoch seconds)
+     * @param nodes the same entry → node that saw it
      */
-    public List<Device> devices(Map<String, Double> lastSeen, Map<String, String> nodes) {
+    public List<Device> devices(Map<String, Double> seen, Map<String, String> nodes) {
         Map<AddressBlock, Device> devices = new LinkedHashMap<>();
-        lastSeen.forEach((member, seen) -> {
+        seen.forEach((entry, at) -> {
+            int slot = entry.lastIndexOf(SLOT);
+            String member = slot < 0 ? entry : entry.substring(0, slot);
             boolean forwarded = member.startsWith(FORWARDED);
             if (forwarded && !countForwarded) {
                 return;
@@ -46,16 +50,16 @@ public final class DeviceGrouping {
                 return;
             }
             AddressBlock block = AddressBlock.of(bytes, bytes.length == 4 ? ipv4Prefix : ipv6Prefix);
-            Device device = devices.computeIfAbsent(block, b -> new Device(b, seen, new TreeSet<>(), new TreeSet<>()));
+            Device device = devices.computeIfAbsent(block,
+                    b -> new Device(b, new TreeSet<>(), new TreeSet<>(), new ArrayList<>()));
             device.addresses().add(address);
-            String node = nodes.get(member);
+            String node = nodes.get(entry);
             if (node != null) {
                 device.nodes().add(node);
             }
-            if (seen > device.lastSeen()) {
-                devices.put(block, new Device(block, seen, device.addresses(), device.nodes()));
-            }
+            device.connections().add(at);
         });
+        devices.values().forEach(device -> device.connections().sort(null));
         return new ArrayList<>(devices.values());
     }
 }

@@ -27,6 +27,11 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 public final class EventConsumer {
 
     private static final Logger LOG = LoggerFactory.getLogger(EventConsumer.class);
+    /**
+     * How finely each address's connections are kept: the latest one of every 10 s, so that a busy device costs one
+     * entry per 10 s and a device's first and last connections are known to within 10 s.
+     */
+    static final int SLOT_SECONDS = 10;
     /** Batches per run, so that a long backlog does not keep the Redis connection from the checks. */
     private static final int BATCHES_PER_RUN = 20;
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -45,7 +50,7 @@ public final class EventConsumer {
     private boolean failing;
     private volatile double lastLagSeconds;
 
-    /** @param keyLifetimeSeconds how long a user's observations stay once no new event comes (a few windows) */
+    /** @param keyLifetimeSeconds how long a user's observations stay once no new event comes (longer than kept) */
     public EventConsumer(CentralRedis redis, LimiterKeys keys, String queueKey, int batchSize, long keyLifetimeSeconds,
                          Clock clock, MeterRegistry meters) {
         this.redis = redis;
@@ -143,7 +148,7 @@ public final class EventConsumer {
         String nowSeconds = BigDecimal.valueOf(now.getEpochSecond()).add(BigDecimal.valueOf(now.getNano() / 1000, 6))
                 .toPlainString();
         List<String> args = List.of(Integer.toString(batchSize), keys.seenPrefix(), keys.nodesPrefix(),
-                Long.toString(keyLifetimeSeconds), nowSeconds);
+                Long.toString(keyLifetimeSeconds), nowSeconds, Integer.toString(SLOT_SECONDS));
         if (sha != null) {
             try {
                 return (List<Object>) jedis.evalsha(sha, scriptKeys, args);

@@ -18,8 +18,8 @@ public final class Limiter {
 
     /** Longer than one action on a user takes, Marzban's retries and rate limit included. */
     private static final long LEASE_MILLIS = 60_000;
-    /** A user's observations outlive the window this many times over, then expire with no check needed. */
-    private static final int WINDOWS_KEPT = 3;
+    /** A user's connections outlive the time they are looked at this many times over, then expire unchecked. */
+    private static final int KEPT_TIMES = 2;
 
     private Limiter() {
     }
@@ -55,15 +55,16 @@ public final class Limiter {
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
                 settings.countForwarded());
         half.bind("eventConsumer", new EventConsumer(redis, keys, settings.queueKey(), settings.consumeBatch(),
-                WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), clock, meters));
+                KEPT_TIMES * Math.max(1, settings.keptMillis() / 1000), clock, meters));
+        DevicesAtOnce atOnce = new DevicesAtOnce(settings.sessionGapMillis(), settings.sessionLingerMillis());
         ViolationChecker checker = half.bind("violationChecker", new ViolationChecker(redis, keys, marzban, grouping,
-                limits, enforcement, settings.activeWindowMillis(), settings.violationGraceMillis(), clock,
+                atOnce, limits, enforcement, settings.keptMillis(), settings.violationGraceMillis(), clock,
                 notifications, meters));
         Restorer restorer = half.bind("restorer", new Restorer(redis, keys, marzban, lease, clock, notifications,
                 verdicts, meters));
         boolean authenticated = settings.managementAuthFile() != null;
         UserInspection users = new UserInspection(redis, keys, checker, limits, new LimitChange(limits, authenticated),
-                settings.activeWindowMillis(), clock);
+                settings.keptMillis(), clock);
         half.management().serve(UserInspection.path(), users, UserInspection.methods());
         half.management().serve(Overview.PATH, new Overview(users, verdicts, meters, authenticated, clock), "GET");
         StatusPage page = new StatusPage();

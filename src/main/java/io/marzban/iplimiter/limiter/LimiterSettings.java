@@ -31,7 +31,8 @@ public record LimiterSettings(
         String marzbanPassword,
         int ipLimit,
         LimitFile limitFile,
-        long activeWindowMillis,
+        long sessionGapMillis,
+        long sessionLingerMillis,
         long violationGraceMillis,
         Action action,
         long disableForMillis,
@@ -65,6 +66,7 @@ public record LimiterSettings(
                 .toUpperCase(Locale.ROOT));
         // reporting needs no panel: without MARZBAN_URL the limiter only counts and reports
         boolean panel = action == Action.DISABLE || read.optional("MARZBAN_URL") != null;
+        long sessionGap = read.seconds("SESSION_GAP", "300", 1, 86_400);
         return new LimiterSettings(
                 centralRedis,
                 read.tls(centralRedis),
@@ -77,7 +79,8 @@ public record LimiterSettings(
                 panel ? marzbanPassword(read) : null,
                 ipLimit,
                 limitFile(read),
-                read.seconds("ACTIVE_WINDOW", "300", 1, 86_400),
+                sessionGap,
+                sessionLinger(read, sessionGap),
                 read.seconds("VIOLATION_GRACE", "60", 0, 86_400),
                 action,
                 read.seconds("DISABLE_FOR", "600", 1, 30 * 86_400),
@@ -98,6 +101,23 @@ public record LimiterSettings(
                 read.oneOf("LOG_LEVEL", "INFO", Set.of("TRACE", "DEBUG", "INFO", "WARN", "ERROR")),
                 read.oneOf("LOG_FORMAT", "text", Set.of("text", "json")),
                 read.seconds("SHUTDOWN_TIMEOUT", "10", 1, 600));
+    }
+
+    private static long sessionLinger(SettingsReader read, long sessionGapMillis) {
+        long linger = read.seconds("SESSION_LINGER", "30", 0, 86_400);
+        if (linger > sessionGapMillis) {
+            throw new SettingsException("SESSION_LINGER=" + linger / 1000.0 + " is longer than SESSION_GAP="
+                    + sessionGapMillis / 1000.0 + "; expected a linger of at most the gap, e.g. 30");
+        }
+        return linger;
+    }
+
+    /**
+     * How far back the limiter looks at (and keeps) connections: a stretch still going on reaches back SESSION_GAP
+     * to its devices' last connections, and must be seen whole for VIOLATION_GRACE before that.
+     */
+    public long keptMillis() {
+        return sessionGapMillis + sessionLingerMillis + violationGraceMillis;
     }
 
     private static URI httpUrl(String variable, String text, String example) {
@@ -198,7 +218,8 @@ public record LimiterSettings(
     public String toString() {
         return "limiter reading " + queueKey + " at " + centralRedis + ", "
                 + (marzbanUrl == null ? "no Marzban panel" : "Marzban " + marzbanUrl + " as " + marzbanUsername) + ", limit "
-                + ipLimit + (limitFile == null ? "" : ", " + limitFile) + ", window " + activeWindowMillis + " ms, grace "
+                + ipLimit + (limitFile == null ? "" : ", " + limitFile) + ", session gap " + sessionGapMillis + " ms, linger "
+                + sessionLingerMillis + " ms, grace "
                 + violationGraceMillis + " ms, action " + action + (webhookUrl == null ? "" : ", with a webhook")
                 + (telegramBotToken == null ? "" : ", with Telegram");
     }

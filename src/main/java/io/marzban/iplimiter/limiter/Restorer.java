@@ -151,7 +151,10 @@ public final class Restorer {
         return null;
     }
 
-    /** The user's record and schedule go, and so does its violation: a new one starts with a full grace. */
+    /**
+     * The user's record and schedule go, and so do its violation and the connections it was judged on: a new one
+     * starts with a full grace.
+     */
     private void forget(String user) {
         redis.call(jedis -> {
             Transaction transaction = jedis.multi();
@@ -159,6 +162,7 @@ public final class Restorer {
             transaction.zrem(keys.restores(), user);
             transaction.zrem(keys.over(), user);
             transaction.srem(keys.acted(), user);
+            transaction.del(keys.seen(user), keys.nodes(user));
             return transaction.exec();
         });
     }

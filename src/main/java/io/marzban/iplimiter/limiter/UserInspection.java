@@ -17,7 +17,7 @@ import java.util.Map;
 
 /**
  * {@code GET /observe/limiter/users/{username}} on the management server: what the limiter knows of one user,
- * as JSON: its devices within the window (addresses, nodes, last seen), its limit and where it comes from, and its
+ * as JSON: its devices with connections still looked at (addresses, nodes, last seen), its limit and where it comes from, and its
  * state; {@code PUT} and {@code DELETE} on {@code .../{username}/limit} go to {@link LimitChange}. It keeps no
  * state of its own: everything is read from Redis at each request.
  */

@@ -1,5 +1,6 @@
 package io.marzban.iplimiter.limiter;
 
+import io.marzban.iplimiter.limiter.DevicesAtOnce.Crowd;
 import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
 import io.marzban.iplimiter.limiter.marzban.MarzbanException;
 import io.marzban.iplimiter.redis.CentralRedis;
@@ -12,27 +13,28 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.params.ZAddParams;
 import redis.clients.jedis.resps.Tuple;
 
 /**
- * Counts each recently seen user's devices within ACTIVE_WINDOW and keeps, in Redis, since when a user has been
- * over its limit. A user over the limit for VIOLATION_GRACE goes to {@link Enforcement}; one back within it
- * loses its violation. Observations older than the window still update last-seen but count for nothing here.
+ * Finds, for each recently seen user, the latest stretch with more of its devices online at once than its limit
+ * ({@link DevicesAtOnce}), and keeps in Redis since when it lasts. A stretch that lasted VIOLATION_GRACE goes to
+ * {@link Enforcement}; once no stretch may still be going on, the violation ends. Each decision is a function of
+ * the user's stored connections and the time: checks that a restart or another instance repeats change nothing.
  */
 public final class ViolationChecker {
 
     private static final Logger LOG = LoggerFactory.getLogger(ViolationChecker.class);
     /**
-     * Drops a user's addresses last seen before ARGV[1] from both its keys at once, so that an address seen again
+     * Drops a user's connections older than ARGV[1] from both its keys at once, so that a connection counted
      * meanwhile is never lost, and the node names of an active user do not pile up.
      */
-    private static final String FORGET_OLD_ADDRESSES = """
+    private static final String FORGET_OLD_CONNECTIONS = """
             local old = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
             for _, member in ipairs(old) do
               redis.call('ZREM', KEYS[1], member)
@@ -44,9 +46,10 @@ public final class ViolationChecker {
     private final LimiterKeys keys;
     private final MarzbanApi marzban;
     private final DeviceGrouping grouping;
+    private final DevicesAtOnce atOnce;
     private final UserLimits limits;
     private final Enforcement enforcement;
-    private final long windowMillis;
+    private final long keptMillis;
     private final long graceMillis;
     private final Clock clock;
     private final Notifications notifications;
@@ -56,35 +59,37 @@ public final class ViolationChecker {
     /** Only the check thread touches it. */
     private boolean marzbanAway;
 
-    public ViolationChecker(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, DeviceGrouping grouping, UserLimits limits,
-                            Enforcement enforcement, long windowMillis, long graceMillis, Clock clock,
-                            Notifications notifications, MeterRegistry meters) {
+    /** @param keptMillis how far back connections are looked at (and kept): see {@link Limiter} */
+    public ViolationChecker(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, DeviceGrouping grouping,
+                            DevicesAtOnce atOnce, UserLimits limits, Enforcement enforcement, long keptMillis,
+                            long graceMillis, Clock clock, Notifications notifications, MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
         this.marzban = marzban;
         this.grouping = grouping;
+        this.atOnce = atOnce;
         this.limits = limits;
         this.enforcement = enforcement;
-        this.windowMillis = windowMillis;
+        this.keptMillis = keptMillis;
         this.graceMillis = graceMillis;
         this.clock = clock;
         this.notifications = notifications;
         Gauge.builder("marzban_limiter_users_tracked", tracked, AtomicInteger::get)
-                .description("Users seen within ACTIVE_WINDOW at the last check").register(meters);
+                .description("Users with connections still looked at, at the last check").register(meters);
         this.checks = Counter.builder("marzban_limiter_checks")
                 .description("Checks of all recent users completed").register(meters);
         Gauge.builder("marzban_limiter_users_over_limit", overLimit, AtomicInteger::get)
                 .description("Users over their limit at the last check").register(meters);
     }
 
-    /** Checks every user seen within the window, and every user still marked over; returns how many are over. */
+    /** Checks every recently seen user, and every user still marked over; returns how many are over. */
     public int checkAll() {
         probeMarzban();
         limits.refresh();
         long now = clock.millis();
-        double from = (now - windowMillis) / 1000.0;
+        double from = (now - keptMillis) / 1000.0;
         Set<String> users = redis.call(jedis -> {
-            jedis.zremrangeByScore(keys.users(), Double.NEGATIVE_INFINITY, from);
+            jedis.zremrangeByScore(keys.users(), "-inf", "(" + from);
             Set<String> recent = new LinkedHashSet<>(jedis.zrangeByScore(keys.users(), from,
                     Double.POSITIVE_INFINITY));
             recent.addAll(jedis.zrange(keys.over(), 0, -1));
@@ -117,42 +122,42 @@ public final class ViolationChecker {
         }
     }
 
-    /** The user's devices seen since {@code from} (epoch seconds). */
+    /** The user's devices with their connections since {@code from} (epoch seconds); older ones are forgotten. */
     List<Device> devices(String user, double from) {
         return redis.call(jedis -> {
-            jedis.eval(FORGET_OLD_ADDRESSES, List.of(keys.seen(user), keys.nodes(user)),
+            jedis.eval(FORGET_OLD_CONNECTIONS, List.of(keys.seen(user), keys.nodes(user)),
                     List.of(Double.toString(from)));
-            Map<String, Double> lastSeen = new HashMap<>();
-            for (Tuple seen : jedis.zrangeByScoreWithScores(keys.seen(user), from, Double.POSITIVE_INFINITY)) {
-                lastSeen.put(seen.getElement(), seen.getScore());
+            Map<String, Double> seen = new HashMap<>();
+            for (Tuple connection : jedis.zrangeByScoreWithScores(keys.seen(user), from, Double.POSITIVE_INFINITY)) {
+                seen.put(connection.getElement(), connection.getScore());
             }
-            return grouping.devices(lastSeen, jedis.hgetAll(keys.nodes(user)));
+            return grouping.devices(seen, jedis.hgetAll(keys.nodes(user)));
         });
     }
 
     private boolean check(String user, long now, double from) {
         OptionalInt limit = limits.limitOf(user);
-        List<Device> devices = limit.isPresent() ? devices(user, from) : List.of();
-        if (limit.isEmpty() || devices.size() <= limit.getAsInt()) {
+        Optional<Crowd> crowd = limit.isPresent()
+                ? atOnce.current(devices(user, from), limit.getAsInt(), now / 1000.0) : Optional.empty();
+        if (crowd.isEmpty()) {
             long ended = redis.call(jedis -> {
                 jedis.srem(keys.acted(), user);
                 return jedis.zrem(keys.over(), user);
             });
             if (ended > 0) {
-                LOG.info("User {} is within the limit again: {} devices", user, devices.size());
+                LOG.info("User {} is within the limit again", user);
             }
             return false;
         }
-        long since = redis.call(jedis -> {
-            // NX: the first instance to see the violation sets its start, every later check keeps it
-            jedis.zadd(keys.over(), now, user, ZAddParams.zAddParams().nx());
-            return jedis.zscore(keys.over(), user).longValue();
-        });
-        if (now - since >= graceMillis) {
-            enforcement.act(user, limit.getAsInt(), devices);
-        } else if (since == now) {
+        Crowd over = crowd.get();
+        long since = Math.round(over.start() * 1000);
+        // the stretch's start is a function of the stored connections: every instance writes the same
+        long started = redis.call(jedis -> jedis.zadd(keys.over(), since, user));
+        if (over.seconds() * 1000 >= graceMillis) {
+            enforcement.act(user, limit.getAsInt(), over.devices());
+        } else if (started > 0) {
             LOG.info("User {} is over the limit ({} devices, limit {}); acting if it lasts {} ms: {}", user,
-                    devices.size(), limit.getAsInt(), graceMillis, devices);
+                    over.devices().size(), limit.getAsInt(), graceMillis, over.devices());
         }
         return true;
     }

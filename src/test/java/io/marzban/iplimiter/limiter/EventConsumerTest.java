@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,19 +43,20 @@ class EventConsumerTest {
     }
 
     @Test
-    void eachEventUpdatesItsUsersAddressesNodesAndTheUsersIndex() {
+    void eachEventUpdatesItsUsersConnectionsNodesAndTheUsersIndex() {
         Events.push(redis, Events.event("node-a", "maria", "198.51.100.1", 1000.5, false),
                 Events.event("node-b", "maria", "198.51.100.1", 1002.25, false),
                 Events.event("node-a", "maria", "198.51.100.1", 1001.0, false),
-                Events.event("node-b", "maria", "203.0.113.9", 999.0, true));
+                Events.event("node-b", "maria", "203.0.113.9", 999.0, true),
+                Events.event("node-a", "maria", "198.51.100.1", 1012.0, false));
 
-        assertEquals(4, consumer.consumeAvailable());
+        assertEquals(5, consumer.consumeAvailable());
         try (Jedis jedis = redis.client()) {
-            assertEquals(1002.25, jedis.zscore(Events.KEYS.seen("maria"), "198.51.100.1"), "the latest time wins");
-            assertEquals(999.0, jedis.zscore(Events.KEYS.seen("maria"), "f|203.0.113.9"));
-            assertEquals(Map.of("198.51.100.1", "node-b", "f|203.0.113.9", "node-b"),
-                    jedis.hgetAll(Events.KEYS.nodes("maria")));
-            assertEquals(1002.25, jedis.zscore(Events.KEYS.users(), "maria"));
+            assertEquals(Map.of("198.51.100.1@1000", 1002.25, "198.51.100.1@1010", 1012.0, "f|203.0.113.9@990", 999.0),
+                    scores(jedis, Events.KEYS.seen("maria")), "the latest time of each 10 s slot");
+            assertEquals(Map.of("198.51.100.1@1000", "node-b", "198.51.100.1@1010", "node-a",
+                    "f|203.0.113.9@990", "node-b"), jedis.hgetAll(Events.KEYS.nodes("maria")));
+            assertEquals(1012.0, jedis.zscore(Events.KEYS.users(), "maria"));
             long ttl = jedis.ttl(Events.KEYS.seen("maria"));
             assertEquals(true, ttl > 800 && ttl <= 900, "ttl " + ttl);
         }
@@ -72,10 +74,11 @@ class EventConsumerTest {
 
         assertEquals(3, atThatMoment.consumeAvailable());
         try (Jedis jedis = redis.client()) {
-            // so it leaves the window ACTIVE_WINDOW after it was counted, not 3.5 h later
-            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), "198.51.100.1"));
-            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), "198.51.100.2"));
-            assertEquals(consumedAt - 1, jedis.zscore(Events.KEYS.seen("maria"), "203.0.113.9"));
+            // so it goes offline a linger after it was counted, not 3.5 h later
+            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), Events.entry("198.51.100.1", consumedAt)));
+            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), Events.entry("198.51.100.2", consumedAt)));
+            assertEquals(consumedAt - 1, jedis.zscore(Events.KEYS.seen("maria"),
+                    Events.entry("203.0.113.9", consumedAt - 1)));
             assertEquals(consumedAt, jedis.zscore(Events.KEYS.users(), "maria"));
         }
         assertEquals(2, meters.get("marzban_limiter_events_from_future").tag("node", "node-tehran").counter().count());
@@ -88,7 +91,7 @@ class EventConsumerTest {
 
         consumer.consumeAvailable();
         try (Jedis jedis = redis.client()) {
-            assertEquals(Set.of("198.51.100.1"), Set.copyOf(jedis.zrange(Events.KEYS.seen("ana.maria"), 0, -1)));
+            assertEquals(Set.of("198.51.100.1@0"), Set.copyOf(jedis.zrange(Events.KEYS.seen("ana.maria"), 0, -1)));
         }
     }
 
@@ -130,5 +133,11 @@ class EventConsumerTest {
         try (Jedis jedis = redis.client()) {
             assertEquals(2, jedis.zcard(Events.KEYS.seen("maria")));
         }
+    }
+
+    private static Map<String, Double> scores(Jedis jedis, String key) {
+        Map<String, Double> scores = new HashMap<>();
+        jedis.zrangeWithScores(key, 0, -1).forEach(tuple -> scores.put(tuple.getElement(), tuple.getScore()));
+        return scores;
     }
 }

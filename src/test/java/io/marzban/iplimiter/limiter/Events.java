@@ -40,6 +40,12 @@ final class Events {
         return event.toString();
     }
 
+    /** The consuming script's entry for a connection from {@code member} at {@code timestamp}: member and slot. */
+    static String entry(String member, double timestamp) {
+        long slot = (long) Math.floor(timestamp / EventConsumer.SLOT_SECONDS) * EventConsumer.SLOT_SECONDS;
+        return member + "@" + slot;
+    }
+
     /** Epoch seconds with 6 decimals, as the agents write them. */
     static double microseconds(double timestamp) {
         return Math.round(timestamp * 1e6) / 1e6;

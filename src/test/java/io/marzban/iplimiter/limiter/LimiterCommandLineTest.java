@@ -40,7 +40,8 @@ class LimiterCommandLineTest {
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
         "IP_LIMIT|0|IP_LIMIT=0 is out of range",
-        "ACTIVE_WINDOW|5m|ACTIVE_WINDOW='5m' is not a number of seconds",
+        "SESSION_GAP|5m|SESSION_GAP='5m' is not a number of seconds",
+        "SESSION_LINGER|600|SESSION_LINGER=600.0 is longer than SESSION_GAP=300.0",
         "LIMITER_ACTION|kick|LIMITER_ACTION='kick' is not one of disable, report",
         "MARZBAN_URL|ftp://panel|MARZBAN_URL='ftp://panel' is not an http:// or https:// address",
         "IGNORE_CIDRS|10.0.0.0/33|IGNORE_CIDRS: '10.0.0.0/33' has a prefix outside 0 to 32",
@@ -83,7 +84,7 @@ class LimiterCommandLineTest {
 
     /**
      * 50,000 events, the limiter killed with -9 while it consumes them, then started again: every user's
-     * address → last-seen set is exactly what the events say, as after an uninterrupted run, and replaying events
+     * connections set is exactly what the events say, as after an uninterrupted run, and replaying events
      * changes nothing.
      */
     @Test
@@ -98,13 +99,13 @@ class LimiterCommandLineTest {
                 String address = "203.0." + (i / 500 % 40) + "." + (i % 7);
                 double timestamp = Events.microseconds(start - 50 + i * 0.001);
                 events.add(Events.event("node-" + (i % 3), user, address, timestamp, false));
-                expected.computeIfAbsent(user, u -> new TreeMap<>()).merge(address, timestamp, Math::max);
+                expected.computeIfAbsent(user, u -> new TreeMap<>()).merge(Events.entry(address, timestamp), timestamp, Math::max);
             }
             for (int from = 0; from < events.size(); from += 5_000) {
                 Events.push(redis, events.subList(from, from + 5_000));
             }
             Map<String, String> env = env(redis.url(), marzban.url());
-            env.putAll(Map.of("CONSUME_BATCH", "50", "ACTIVE_WINDOW", "3600", "IP_LIMIT", "10000"));
+            env.putAll(Map.of("CONSUME_BATCH", "50", "IP_LIMIT", "10000"));
 
             AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"), LAUNCH_LIMITER);
             Wait.until("the limiter consuming", Duration.ofSeconds(60),

@@ -51,8 +51,9 @@ class LimiterDecisionsTest {
                 "CENTRAL_REDIS_URL", redis.url(), "MARZBAN_URL", marzban.url(),
                 "MARZBAN_USERNAME", MarzbanStandIn.ADMIN, "MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD,
                 "MANAGEMENT_PORT", Ports.freeText(), "LIMITER_ACTION", "disable", "IP_LIMIT", "2",
-                "ACTIVE_WINDOW", "30", "VIOLATION_GRACE", "1", "CHECK_INTERVAL", "0.2"));
+                "SESSION_GAP", "30", "VIOLATION_GRACE", "1", "CHECK_INTERVAL", "0.2"));
         env.put("DISABLE_FOR", "2");
+        env.put("SESSION_LINGER", "5");
         for (int i = 0; i < overrides.length; i += 2) {
             env.put(overrides[i], overrides[i + 1]);
         }
@@ -80,6 +81,32 @@ class LimiterDecisionsTest {
     }
 
     @Test
+    void aLimiterRestartedInTheMiddleOfAViolationKeepsItsStartAndActsOnce() throws Exception {
+        marzban.addUser("maria");
+        Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
+                event("node-b", "maria", "203.0.113.7"));
+        Double started;
+        try (RunningLimiter limiter = RunningLimiter.start(env("VIOLATION_GRACE", "600"))) {
+            Wait.until("the violation seen", LIMIT, () -> limiter.logged("User maria is over the limit (3 devices"));
+        }
+        try (Jedis jedis = redis.client()) {
+            started = jedis.zscore(Events.KEYS.over(), "maria");
+        }
+        assertEquals(List.of(), marzban.changes());
+
+        try (RunningLimiter limiter = RunningLimiter.start(env("DISABLE_FOR", "600"))) {
+            Wait.until("maria disabled", LIMIT, () -> marzban.status("maria").equals("disabled"));
+            try (Jedis jedis = redis.client()) {
+                assertEquals(started, jedis.zscore(Events.KEYS.over(), "maria"), "the same violation, the same start");
+            }
+        }
+        try (RunningLimiter limiter = RunningLimiter.start(env("DISABLE_FOR", "600"))) {
+            limiter.awaitChecks(15);
+        }
+        assertEquals(List.of("maria disabled"), marzban.changes(), "acted on once, whatever the restarts");
+    }
+
+    @Test
     void twoAddressesAreWithinTheLimit() throws Exception {
         marzban.addUser("maria");
         try (RunningLimiter limiter = RunningLimiter.start(env())) {
@@ -103,9 +130,10 @@ class LimiterDecisionsTest {
     }
 
     @Test
-    void eventsOlderThanTheWindowDoNotActOnTheirOwn() throws Exception {
+    void connectionsOlderThanTheLimiterLooksAreForgottenUnjudged() throws Exception {
         marzban.addUser("maria");
-        double minuteAgo = System.currentTimeMillis() / 1000.0 - 60; // a node catching up after an outage
+        // kept: SESSION_GAP 30 + SESSION_LINGER 5 + VIOLATION_GRACE 1 = 36 s; a node catching up after an outage
+        double minuteAgo = System.currentTimeMillis() / 1000.0 - 60;
         try (RunningLimiter limiter = RunningLimiter.start(env())) {
             Events.push(redis, event("node-a", "maria", "198.51.100.1", minuteAgo, false),
                     event("node-a", "maria", "198.51.100.2", minuteAgo, false),
@@ -115,8 +143,8 @@ class LimiterDecisionsTest {
         }
         assertEquals(List.of(), marzban.changes());
         try (Jedis jedis = redis.client()) {
-            assertEquals(List.of("203.0.113.8"), jedis.zrange(Events.KEYS.seen("maria"), 0, -1),
-                    "addresses out of the window are dropped");
+            assertEquals(1, jedis.zcard(Events.KEYS.seen("maria")), "connections out of sight are dropped");
+            assertTrue(jedis.zrange(Events.KEYS.seen("maria"), 0, -1).get(0).startsWith("203.0.113.8@"));
             assertEquals(1, jedis.hlen(Events.KEYS.nodes("maria")));
         }
     }
@@ -133,7 +161,8 @@ class LimiterDecisionsTest {
         String wifi = "198.51.100.1";
         String lte = "203.0.113.7";
         String office = "192.0.2.50";
-        try (RunningLimiter limiter = RunningLimiter.start(env("ACTIVE_WINDOW", "2", "MANAGEMENT_PORT", port));
+        try (RunningLimiter limiter = RunningLimiter.start(env("SESSION_GAP", "2", "SESSION_LINGER", "1",
+                "MANAGEMENT_PORT", port));
              Jedis jedis = redis.client()) {
             jedis.set("{node_logs_queue}:heartbeat:node-a", String.format("{\"node_id\":\"node-a\",\"node_name\":"
                     + "\"node-a\",\"version\":\"1.0.0\",\"file\":\"/var/log/xray/access.log\",\"offset\":1,"
@@ -145,12 +174,12 @@ class LimiterDecisionsTest {
             for (String address : List.of(wifi, lte)) {
                 Events.push(redis, event("node-a", "maria", address,
                         System.currentTimeMillis() / 1000.0 + secondsAhead, false));
-                Wait.until("the event counted", LIMIT, () -> redis.queue(Events.QUEUE).isEmpty());
+                Wait.until("the event counted", LIMIT, () -> redis.length(Events.QUEUE) == 0);
             }
-            // Wi-Fi leaves the window ACTIVE_WINDOW after it was counted, while the phone, on LTE, keeps the user's
-            // keys alive; then it reaches the office
+            // Wi-Fi is forgotten SESSION_GAP + SESSION_LINGER + VIOLATION_GRACE after it was counted, while the
+            // phone, on LTE, keeps connecting; then it reaches the office
             String user = "http://127.0.0.1:" + port + "/observe/limiter/users/maria";
-            Wait.until("Wi-Fi out of the window", LIMIT, () -> {
+            Wait.until("Wi-Fi forgotten", LIMIT, () -> {
                 Events.push(redis, event("node-a", "maria", lte, System.currentTimeMillis() / 1000.0 + secondsAhead,
                         false));
                 return !Http.get(user).body().contains(wifi);
@@ -194,9 +223,10 @@ class LimiterDecisionsTest {
     }
 
     @Test
-    void aOneOffExtraAddressThatLeavesTheWindowWithinTheGraceDoesNothing() throws Exception {
+    void aOneOffExtraAddressOnlineShorterThanTheGraceDoesNothing() throws Exception {
         marzban.addUser("maria");
-        try (RunningLimiter limiter = RunningLimiter.start(env("ACTIVE_WINDOW", "2", "VIOLATION_GRACE", "6"))) {
+        try (RunningLimiter limiter = RunningLimiter.start(env("SESSION_GAP", "3", "SESSION_LINGER", "2",
+                "VIOLATION_GRACE", "6"))) {
             Events.push(redis, event("node-b", "maria", "203.0.113.7"));
             // the two usual devices keep connecting, the third was seen once
             while (!limiter.logged("User maria is within the limit again")) {

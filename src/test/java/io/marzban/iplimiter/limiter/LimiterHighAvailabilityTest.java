@@ -32,8 +32,9 @@ class LimiterHighAvailabilityTest {
                 "CENTRAL_REDIS_URL", url, "MARZBAN_URL", marzban.url(),
                 "MARZBAN_USERNAME", MarzbanStandIn.ADMIN, "MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD,
                 "MANAGEMENT_PORT", Ports.freeText(), "LIMITER_ACTION", "disable", "IP_LIMIT", "2",
-                "ACTIVE_WINDOW", "30", "VIOLATION_GRACE", "1", "CHECK_INTERVAL", "0.2"));
+                "SESSION_GAP", "30", "VIOLATION_GRACE", "1", "CHECK_INTERVAL", "0.2"));
         env.put("DISABLE_FOR", disableFor);
+        env.put("SESSION_LINGER", "5");
         return env;
     }
 

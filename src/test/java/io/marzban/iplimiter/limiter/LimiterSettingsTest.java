@@ -36,7 +36,8 @@ class LimiterSettingsTest {
         assertEquals(URI.create("https://panel.example.com:8000"), settings.marzbanUrl());
         assertEquals(2, settings.ipLimit());
         assertEquals(null, settings.limitFile());
-        assertEquals(300_000, settings.activeWindowMillis());
+        assertEquals(300_000, settings.sessionGapMillis());
+        assertEquals(30_000, settings.sessionLingerMillis());
         assertEquals(60_000, settings.violationGraceMillis());
         assertEquals(LimiterSettings.Action.REPORT, settings.action());
         assertEquals(600_000, settings.disableForMillis());
@@ -55,14 +56,14 @@ class LimiterSettingsTest {
         env.remove("MARZBAN_PASSWORD");
         env.put("MARZBAN_PASSWORD_FILE", Files.writeString(dir.resolve("password"), "from a file\n").toString());
         env.put("USER_LIMITS_FILE", Files.writeString(dir.resolve("limits"), "maria 4\nbot exempt\n").toString());
-        env.put("ACTIVE_WINDOW", "1.5");
+        env.put("SESSION_LINGER", "1.5");
         env.put("LIMITER_ACTION", "DISABLE");
 
         LimiterSettings settings = LimiterSettings.fromEnvironment(env);
         assertEquals("from a file", settings.marzbanPassword());
         assertEquals(new Limit(4), settings.limitFile().current().get("maria"));
         assertTrue(settings.limitFile().current().get("bot").exempt());
-        assertEquals(1500, settings.activeWindowMillis());
+        assertEquals(1500, settings.sessionLingerMillis());
         assertEquals(LimiterSettings.Action.DISABLE, settings.action());
     }
 
