@@ -32,7 +32,7 @@ class AgentRouteTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String QUEUE = "node_logs_queue";
     private static final List<String> EVENT_FIELDS = List.of("timestamp", "node_id", "node_name", "email", "client_ip",
-            "raw_line", "processed_at", "username", "inbound", "outbound", "forwarded", "network");
+            "raw_line", "processed_at", "username", "inbound", "outbound", "forwarded", "network", "user_id");
 
     @TempDir
     Path dir;
