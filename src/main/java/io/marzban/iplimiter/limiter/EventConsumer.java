@@ -119,7 +119,7 @@ public final class EventConsumer {
     @SuppressWarnings("unchecked")
     private List<Long> runScript(Jedis jedis) {
         // in a cluster every key the script touches shares the queue's slot: the prefixes carry its hash tag
-        List<String> scriptKeys = List.of(queueKey, keys.users());
+        List<String> scriptKeys = List.of(queueKey, keys.users(), keys.names());
         List<String> args = List.of(Integer.toString(batchSize), keys.seenPrefix(), keys.nodesPrefix(),
                 Long.toString(keyLifetimeSeconds));
         if (sha != null) {

@@ -1,6 +1,6 @@
 package io.marzban.iplimiter.limiter;
 
-import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
+import io.marzban.iplimiter.limiter.panel.PanelClient;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.main.HalfMain;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -15,7 +15,7 @@ import org.slf4j.LoggerFactory;
 /** The limiter's wiring: the beans routes/limiter.yaml names, around the shared start of {@link HalfMain}. */
 public final class Limiter {
 
-    /** Longer than one action on a user takes, Marzban's retries and rate limit included. */
+    /** Longer than one action on a user takes, the panel's retries and rate limit included. */
     private static final long LEASE_MILLIS = 60_000;
     /** A user's observations outlive the window this many times over, then expire with no check needed. */
     private static final int WINDOWS_KEPT = 3;
@@ -36,24 +36,24 @@ public final class Limiter {
         CentralRedis redis = half.redis();
         LimiterKeys keys = new LimiterKeys(half.keys());
         PrometheusMeterRegistry meters = half.meters();
-        MarzbanApi marzban = half.bind("marzbanApi", new MarzbanApi(settings.marzbanUrl(),
-                settings.marzbanUsername(), settings.marzbanPassword(), meters));
+        PanelClient panel = half.bind("panel", new PanelClient(settings.panel(), meters));
+        UserNames names = new UserNames(redis, keys);
         Lease lease = new Lease(redis, keys, instance, LEASE_MILLIS);
         Notifications notifications = new Notifications(settings.webhookUrl(), settings.webhookSecret(),
                 settings.telegramEndpoint(), meters);
-        Enforcement enforcement = new Enforcement(redis, keys, marzban, lease, settings.action(),
+        Enforcement enforcement = new Enforcement(redis, keys, panel, names, lease, settings.action(),
                 settings.disableForMillis(), clock, notifications, meters);
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
                 settings.countForwarded());
         half.bind("eventConsumer", new EventConsumer(redis, keys, settings.queueKey(), settings.consumeBatch(),
                 WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), meters));
-        ViolationChecker checker = half.bind("violationChecker", new ViolationChecker(redis, keys, marzban, grouping,
-                settings.limits(), enforcement, settings.activeWindowMillis(), settings.violationGraceMillis(), clock,
-                notifications, meters));
-        half.management().serve(UserInspection.path(), new UserInspection(redis, keys, checker, settings.limits(),
-                settings.activeWindowMillis(), clock), "GET");
-        half.bind("restorer", new Restorer(redis, keys, marzban, lease, clock, notifications, meters));
-        LimiterReadiness readiness = half.bind("limiterReadiness", new LimiterReadiness(redis, marzban));
+        ViolationChecker checker = half.bind("violationChecker", new ViolationChecker(redis, keys, panel, names,
+                grouping, settings.limits(), enforcement, settings.activeWindowMillis(),
+                settings.violationGraceMillis(), clock, notifications, meters));
+        half.management().serve(UserInspection.path(), new UserInspection(redis, keys, names, checker,
+                settings.limits(), settings.activeWindowMillis(), clock), "GET");
+        half.bind("restorer", new Restorer(redis, keys, panel, lease, clock, notifications, meters));
+        LimiterReadiness readiness = half.bind("limiterReadiness", new LimiterReadiness(redis, panel));
         Main main = half.main();
         main.addMainListener(new MainListenerSupport() {
             @Override

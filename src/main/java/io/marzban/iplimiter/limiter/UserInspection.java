@@ -3,6 +3,7 @@ package io.marzban.iplimiter.limiter;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
+import io.marzban.iplimiter.limiter.panel.UserRef;
 import io.marzban.iplimiter.management.Answer;
 import io.marzban.iplimiter.management.Reply;
 import io.marzban.iplimiter.redis.CentralRedis;
@@ -15,12 +16,13 @@ import java.util.Map;
 import java.util.OptionalInt;
 
 /**
- * {@code GET /observe/limiter/users/{username}} on the management server: what the limiter knows of one user,
+ * {@code GET /observe/limiter/users/{user}} on the management server: what the limiter knows of one user (named
+ * as the limiter keys it: the panel's user id where the node's email carries one, else the username),
  * as JSON: its devices within the window (addresses, nodes, last seen), its limit, and its state. It keeps no
  * state of its own: everything is read from Redis at each request.
  */
-public record UserInspection(CentralRedis redis, LimiterKeys keys, ViolationChecker checker, UserLimits limits,
-                             long windowMillis, Clock clock) implements Answer {
+public record UserInspection(CentralRedis redis, LimiterKeys keys, UserNames names, ViolationChecker checker,
+                             UserLimits limits, long windowMillis, Clock clock) implements Answer {
 
     static final String PATH = "/observe/limiter/users/";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,8 +48,11 @@ public record UserInspection(CentralRedis redis, LimiterKeys keys, ViolationChec
     Map<String, Object> describe(String user) {
         long now = clock.millis();
         Map<String, Object> description = new LinkedHashMap<>();
-        description.put("username", user);
-        OptionalInt limit = limits.limitOf(user);
+        UserRef ref = names.ref(user);
+        description.put("user", user);
+        description.put("user_id", ref.id());
+        description.put("username", ref.username());
+        OptionalInt limit = limits.limitOf(ref.name());
         description.put("limit", limit.isPresent() ? limit.getAsInt() : "exempt");
         description.put("devices", checker.devices(user, (now - windowMillis) / 1000.0).stream()
                 .map(device -> Map.of("block", device.block().toString(), "addresses", device.addresses(),

@@ -1,7 +1,8 @@
 package io.marzban.iplimiter.limiter;
 
-import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
-import io.marzban.iplimiter.limiter.marzban.MarzbanException;
+import io.marzban.iplimiter.limiter.panel.PanelClient;
+import io.marzban.iplimiter.limiter.panel.PanelException;
+import io.marzban.iplimiter.limiter.panel.UserRef;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -42,7 +43,8 @@ public final class ViolationChecker {
 
     private final CentralRedis redis;
     private final LimiterKeys keys;
-    private final MarzbanApi marzban;
+    private final PanelClient panel;
+    private final UserNames names;
     private final DeviceGrouping grouping;
     private final UserLimits limits;
     private final Enforcement enforcement;
@@ -54,14 +56,15 @@ public final class ViolationChecker {
     private final AtomicInteger overLimit = new AtomicInteger();
     private final Counter checks;
     /** Only the check thread touches it. */
-    private boolean marzbanAway;
+    private boolean panelAway;
 
-    public ViolationChecker(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, DeviceGrouping grouping, UserLimits limits,
-                            Enforcement enforcement, long windowMillis, long graceMillis, Clock clock,
-                            Notifications notifications, MeterRegistry meters) {
+    public ViolationChecker(CentralRedis redis, LimiterKeys keys, PanelClient panel, UserNames names,
+                            DeviceGrouping grouping, UserLimits limits, Enforcement enforcement, long windowMillis,
+                            long graceMillis, Clock clock, Notifications notifications, MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
-        this.marzban = marzban;
+        this.panel = panel;
+        this.names = names;
         this.grouping = grouping;
         this.limits = limits;
         this.enforcement = enforcement;
@@ -79,7 +82,7 @@ public final class ViolationChecker {
 
     /** Checks every user seen within the window, and every user still marked over; returns how many are over. */
     public int checkAll() {
-        probeMarzban();
+        probePanel();
         long now = clock.millis();
         double from = (now - windowMillis) / 1000.0;
         Set<String> users = redis.call(jedis -> {
@@ -101,15 +104,15 @@ public final class ViolationChecker {
         return over;
     }
 
-    /** While Marzban is away no decision is taken: this throws until it answers again, and notifies once. */
-    private void probeMarzban() {
+    /** While the panel is away no decision is taken: this throws until it answers again, and notifies once. */
+    private void probePanel() {
         try {
-            marzban.probeIfIdle();
-            marzbanAway = false;
-        } catch (MarzbanException e) {
-            if (!marzbanAway) {
-                marzbanAway = true;
-                notifications.send("marzban_error", Map.of("kind", e.kind().name().toLowerCase(Locale.ROOT),
+            panel.probeIfIdle();
+            panelAway = false;
+        } catch (PanelException e) {
+            if (!panelAway) {
+                panelAway = true;
+                notifications.send("panel_error", Map.of("kind", e.kind().name().toLowerCase(Locale.ROOT),
                         "message", e.getMessage()));
             }
             throw e;
@@ -130,7 +133,8 @@ public final class ViolationChecker {
     }
 
     private boolean check(String user, long now, double from) {
-        OptionalInt limit = limits.limitOf(user);
+        UserRef ref = names.ref(user); // per-user limits and people name users, the checker keys them
+        OptionalInt limit = limits.limitOf(ref.name());
         List<Device> devices = limit.isPresent() ? devices(user, from) : List.of();
         if (limit.isEmpty() || devices.size() <= limit.getAsInt()) {
             long ended = redis.call(jedis -> {
@@ -138,7 +142,7 @@ public final class ViolationChecker {
                 return jedis.zrem(keys.over(), user);
             });
             if (ended > 0) {
-                LOG.info("User {} is within the limit again: {} devices", user, devices.size());
+                LOG.info("User {} is within the limit again: {} devices", ref, devices.size());
             }
             return false;
         }
@@ -148,9 +152,9 @@ public final class ViolationChecker {
             return jedis.zscore(keys.over(), user).longValue();
         });
         if (now - since >= graceMillis) {
-            enforcement.act(user, limit.getAsInt(), devices);
+            enforcement.act(ref, limit.getAsInt(), devices);
         } else if (since == now) {
-            LOG.info("User {} is over the limit ({} devices, limit {}); acting if it lasts {} ms: {}", user,
+            LOG.info("User {} is over the limit ({} devices, limit {}); acting if it lasts {} ms: {}", ref,
                     devices.size(), limit.getAsInt(), graceMillis, devices);
         }
         return true;
