@@ -13,6 +13,7 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Transaction;
@@ -31,6 +32,7 @@ public final class Enforcement {
     private final LimiterKeys keys;
     private final PanelClient panel;
     private final UserNames names;
+    private final UserLimits limits;
     private final Lease lease;
     private final Action action;
     private final long disableForMillis;
@@ -39,13 +41,14 @@ public final class Enforcement {
     private final Counter reports;
     private final Counter disables;
 
-    public Enforcement(CentralRedis redis, LimiterKeys keys, PanelClient panel, UserNames names, Lease lease,
-                       Action action, long disableForMillis, Clock clock, Notifications notifications,
+    public Enforcement(CentralRedis redis, LimiterKeys keys, PanelClient panel, UserNames names, UserLimits limits,
+                       Lease lease, Action action, long disableForMillis, Clock clock, Notifications notifications,
                        MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
         this.panel = panel;
         this.names = names;
+        this.limits = limits;
         this.lease = lease;
         this.action = action;
         this.disableForMillis = disableForMillis;
@@ -71,6 +74,12 @@ public final class Enforcement {
             }
             PanelUser current = action == Action.DISABLE ? read(user) : null;
             UserRef named = current == null ? user : named(user, current);
+            OptionalInt ownLimit = limits.limitOf(named.name());
+            if (!named.name().equals(user.name()) && (ownLimit.isEmpty() || devices.size() <= ownLimit.getAsInt())) {
+                // the events named it by id alone, and its username has a limit of its own: the next check uses it
+                LOG.info("User {} is within its own limit {}: {} devices", named, ownLimit, devices.size());
+                return;
+            }
             LOG.warn("User {} is over the limit: {} devices, limit {}: {}", named, devices.size(), limit, devices);
             Map<String, Object> fields = fields(named);
             fields.put("limit", limit);

@@ -41,7 +41,7 @@ public final class Limiter {
         Lease lease = new Lease(redis, keys, instance, LEASE_MILLIS);
         Notifications notifications = new Notifications(settings.webhookUrl(), settings.webhookSecret(),
                 settings.telegramEndpoint(), meters);
-        Enforcement enforcement = new Enforcement(redis, keys, panel, names, lease, settings.action(),
+        Enforcement enforcement = new Enforcement(redis, keys, panel, names, settings.limits(), lease, settings.action(),
                 settings.disableForMillis(), clock, notifications, meters);
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
                 settings.countForwarded());

@@ -9,49 +9,36 @@ import java.util.Map;
  * dates: {@code GET} and {@code PUT /api/user/{username}}. Every PUT carries back the {@code next_plan} it read,
  * because the panel deletes the user's next plan on any PUT that leaves it out (shared marzban-api.md).
  */
-final class MarzbanPanel implements Panel {
+final class MarzbanPanel extends Panel {
 
-    private final PanelConnection connection;
-    private final String name;
     /** PasarGuard 3.1 and later also find a user by id, for a user the events named by id alone. */
     private final boolean byId;
 
     MarzbanPanel(PanelConnection connection, String name, boolean byId) {
-        this.connection = connection;
-        this.name = name;
+        super(connection, name, "/api/admin");
         this.byId = byId;
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public void probe() {
-        connection.get("/api/admin");
-    }
-
-    @Override
-    public PanelUser user(UserRef user) {
+    PanelUser user(UserRef user) {
         if (user.username() != null) {
             return fromJson(connection.get("/api/user/" + PanelConnection.encode(user.username())));
         }
         if (byId) {
             return fromJson(connection.get("/api/user/by-id/" + user.id()));
         }
-        throw connection.failed(PanelException.Kind.NOT_FOUND, name + " finds users by name, and no event named "
+        throw connection.failed(PanelException.Kind.NOT_FOUND, name() + " finds users by name, and no event named "
                 + "user " + user);
     }
 
     @Override
-    public PanelUser disable(PanelUser user) {
+    PanelUser disable(PanelUser user) {
         return modify(user, "disabled");
     }
 
     /** The limiter disables only active users (an on-hold one set active would never expire): status active. */
     @Override
-    public PanelUser restore(PanelUser user, String status) {
+    PanelUser restore(PanelUser user, String status) {
         return modify(user, status);
     }
 

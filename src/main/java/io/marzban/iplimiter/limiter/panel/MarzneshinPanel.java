@@ -9,43 +9,29 @@ import java.util.Locale;
  * state. Its users carry booleans instead of a status; {@code enabled} is apart from expiry and data, so enabling
  * gives back exactly what disabling took.
  */
-final class MarzneshinPanel implements Panel {
-
-    private final PanelConnection connection;
-    private final String name;
+final class MarzneshinPanel extends Panel {
 
     MarzneshinPanel(PanelConnection connection, String name) {
-        this.connection = connection;
-        this.name = name;
+        super(connection, name, "/api/admins/current");
         connection.loginAt("/api/admins/token");
     }
 
     @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public void probe() {
-        connection.get("/api/admins/current");
-    }
-
-    @Override
-    public PanelUser user(UserRef user) {
+    PanelUser user(UserRef user) {
         if (user.username() == null) {
-            throw connection.failed(PanelException.Kind.NOT_FOUND, name + " finds users by name, and no event named "
-                    + "user " + user);
+            throw connection.failed(PanelException.Kind.NOT_FOUND, name() + " finds users by name, and no event "
+                    + "named user " + user);
         }
         return fromJson(connection.get(path(user.username())));
     }
 
     @Override
-    public PanelUser disable(PanelUser user) {
+    PanelUser disable(PanelUser user) {
         return fromJson(connection.modify("POST", path(user.username()) + "/disable", null));
     }
 
     @Override
-    public PanelUser restore(PanelUser user, String status) {
+    PanelUser restore(PanelUser user, String status) {
         return fromJson(connection.modify("POST", path(user.username()) + "/enable", null));
     }
 

@@ -7,41 +7,27 @@ import java.util.Map;
  * and enabled with the toggle {@code PUT /api/user/by-id/{id}/disabled}, which touches nothing else and, on
  * enable, lets the panel itself pick active, on_hold, limited or expired.
  */
-final class PasarGuardPanel implements Panel {
-
-    private final PanelConnection connection;
-    private final String name;
+final class PasarGuardPanel extends Panel {
 
     PasarGuardPanel(PanelConnection connection, String name) {
-        this.connection = connection;
-        this.name = name;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public void probe() {
-        connection.get("/api/admin");
+        super(connection, name, "/api/admin");
     }
 
     /** By id; a user the events named only by username (from an older node) by the deprecated username route. */
     @Override
-    public PanelUser user(UserRef user) {
+    PanelUser user(UserRef user) {
         String path = user.id() != null ? "/api/user/by-id/" + user.id()
                 : "/api/user/" + PanelConnection.encode(user.username());
         return MarzbanPanel.fromJson(connection.get(path));
     }
 
     @Override
-    public PanelUser disable(PanelUser user) {
+    PanelUser disable(PanelUser user) {
         return toggle(user, true);
     }
 
     @Override
-    public PanelUser restore(PanelUser user, String status) {
+    PanelUser restore(PanelUser user, String status) {
         return toggle(user, false);
     }
 
