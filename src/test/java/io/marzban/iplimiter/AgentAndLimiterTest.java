@@ -73,7 +73,7 @@ class AgentAndLimiterTest {
 
                 Wait.until("maria disabled", Duration.ofSeconds(60), () -> panel.status("maria").equals("disabled"));
                 Wait.until("maria restored", Duration.ofSeconds(60), () -> panel.changes().size() >= 2);
-                Wait.until("the queue consumed", Duration.ofSeconds(60), () -> redis.queue("node_logs_queue").isEmpty());
+                Wait.until("the queue consumed", Duration.ofSeconds(60), () -> redis.length("node_logs_queue") == 0);
                 assertTrue(limiter.logged("Disabled user maria (id " + panel.id("maria") + ")"),
                         "the username read from the panel, with the id the log gave");
             }

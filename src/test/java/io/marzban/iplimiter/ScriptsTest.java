@@ -39,7 +39,7 @@ class ScriptsTest {
     @Test
     void theJvmFlagsLiveInTheLauncherOnly() throws Exception {
         List<Path> places = new ArrayList<>(List.of(Path.of("README.md"), Path.of("docker", "Dockerfile")));
-        for (String dirName : List.of("docs", "scripts", "docker", "config")) {
+        for (String dirName : List.of("docs", "scripts", "scripts/bench", "scripts/bench/benchlib", "docker", "config")) {
             try (Stream<Path> files = Files.list(Path.of(dirName))) {
                 // docs/PERFORMANCE.md is where each flag is explained
                 files.filter(file -> Files.isRegularFile(file) && !file.endsWith("PERFORMANCE.md")).forEach(places::add);
@@ -48,6 +48,22 @@ class ScriptsTest {
         for (Path place : places) {
             String text = Files.readString(place);
             assertFalse(text.contains("-XX:+UseSerialGC") || text.contains("-Xmx64m"), place + " repeats a JVM flag");
+        }
+    }
+
+    /** No benchmark runs in the suite; each bench script's --help at least proves it still starts. */
+    @Test
+    void everyBenchScriptStartsAndExplainsItself() throws Exception {
+        List<Path> scripts;
+        try (Stream<Path> files = Files.list(Path.of("scripts", "bench"))) {
+            scripts = files.filter(file -> file.toString().endsWith(".py")).sorted().toList();
+        }
+        assertEquals(List.of("limiter-bench.py", "shipbench.py", "soak.py"),
+                scripts.stream().map(script -> script.getFileName().toString()).toList());
+        for (Path script : scripts) {
+            Result help = run(List.of("python3", script.toString(), "--help"), Map.of("PYTHONDONTWRITEBYTECODE", "1"));
+            assertEquals(0, help.exitCode(), script + ": " + help.output());
+            assertTrue(help.output().startsWith("usage: " + script.getFileName()), script + ": " + help.output());
         }
     }
 

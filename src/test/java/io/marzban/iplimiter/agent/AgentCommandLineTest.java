@@ -59,7 +59,7 @@ class AgentCommandLineTest {
             Thread.sleep(500); // let the line reach the aggregator; without the stop it would wait an hour
 
             assertEquals(0, agent.terminate(), agent.outputText());
-            assertEquals(1, redis.queue("node_logs_queue").size(), agent.outputText());
+            assertEquals(1, redis.length("node_logs_queue"), agent.outputText());
         }
     }
 

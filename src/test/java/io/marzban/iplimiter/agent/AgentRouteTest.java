@@ -228,10 +228,13 @@ class AgentRouteTest {
     void anOperatorsOwnRouteDirectoryReplacesTheBundledRoute() throws Exception {
         Path routes = Files.createDirectories(dir.resolve("routes"));
         String bundled = Files.readString(Path.of("routes", "agent.yaml"));
-        // an operator's edit: one more step before the writer
+        // an operator's edits: one more step before the writer, and docs/CONFIGURATION.md's example after the parse
         String edited = bundled.replace("              - bean:\n                  ref: batchWriter",
                 "              - setProperty:\n                  name: edited\n                  constant: \"yes\"\n"
-                        + "              - bean:\n                  ref: batchWriter");
+                        + "              - bean:\n                  ref: batchWriter")
+                .replace("              method: parseAll\n", "              method: parseAll\n        - log:\n"
+                        + "            loggingLevel: WARN\n" // the tests' logging keeps WARN and above of Camel's
+                        + "            message: \"{{nodeId}}: ${body.events.size} events for {{queueKey}}\"\n");
         assertTrue(!edited.equals(bundled), "the bundled route changed shape; update this test");
         Files.writeString(routes.resolve("agent.yaml"), edited);
         List<String> lines = AccessLines.numbered(0, 10);
@@ -239,6 +242,7 @@ class AgentRouteTest {
             LogFile.append(log, lines);
             awaitEvents(10);
             assertTrue(agent.routeDefinitionContains("edited"));
+            assertTrue(agent.logged(" events for node_logs_queue"), "the documented example logs");
         }
         assertEquals(lines, shippedRawLines());
     }
@@ -318,7 +322,7 @@ class AgentRouteTest {
     }
 
     private void awaitEvents(int count) throws InterruptedException {
-        Wait.until(count + " events in Redis", LIMIT, () -> redis.queue(QUEUE).size() >= count);
+        Wait.until(count + " events in Redis", LIMIT, () -> redis.length(QUEUE) >= count);
     }
 
     private List<JsonNode> shipped() throws IOException {

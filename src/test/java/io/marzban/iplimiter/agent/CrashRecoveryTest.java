@@ -50,7 +50,7 @@ class CrashRecoveryTest {
             last.awaitOutput("at offset");
             writer.join();
             Wait.until("all " + lines.size() + " events", Duration.ofSeconds(60),
-                    () -> redis.queue("node_logs_queue").size() >= lines.size());
+                    () -> redis.length("node_logs_queue") >= lines.size());
             assertEquals(0, last.terminate(), last.outputText());
 
             List<String> shipped = redis.rawLines("node_logs_queue");
@@ -123,7 +123,7 @@ class CrashRecoveryTest {
                 xray.close();
                 written = xray.written();
                 Wait.until("all events", Duration.ofSeconds(60),
-                        () -> redis.queue("node_logs_queue").size() >= written.size());
+                        () -> redis.length("node_logs_queue") >= written.size());
                 assertEquals(0, second.terminate(), second.outputText());
                 assertTrue(second.outputText().contains("reading the rest of it from " + dir.resolve("access.log.1")),
                         second.outputText());

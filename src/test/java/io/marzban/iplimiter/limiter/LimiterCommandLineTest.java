@@ -108,15 +108,15 @@ class LimiterCommandLineTest {
 
             AgentProcess first = AgentProcess.start(env, dir.resolve("first.out"), LAUNCH_LIMITER);
             Wait.until("the limiter consuming", Duration.ofSeconds(60),
-                    () -> redis.queue(Events.QUEUE).size() <= 40_000);
+                    () -> redis.length(Events.QUEUE) <= 40_000);
             first.kill();
-            long left = redis.queue(Events.QUEUE).size();
+            long left = redis.length(Events.QUEUE);
             assertTrue(left > 0, "killed before the queue was consumed: " + left + " left");
 
             AgentProcess second = AgentProcess.start(env, dir.resolve("second.out"), LAUNCH_LIMITER);
-            Wait.until("the queue consumed", Duration.ofSeconds(120), () -> redis.queue(Events.QUEUE).isEmpty());
+            Wait.until("the queue consumed", Duration.ofSeconds(120), () -> redis.length(Events.QUEUE) == 0);
             Events.push(redis, events.subList(0, 10_000)); // a replay
-            Wait.until("the replay consumed", Duration.ofSeconds(120), () -> redis.queue(Events.QUEUE).isEmpty());
+            Wait.until("the replay consumed", Duration.ofSeconds(120), () -> redis.length(Events.QUEUE) == 0);
             assertEquals(0, second.terminate(), second.outputText());
 
             Map<String, Map<String, Double>> counted = deviceSets(redis, expected.keySet());

@@ -6,7 +6,7 @@ import java.util.stream.IntStream;
 /** Distinct accepted access-log lines: line {@code i} has its own time, client and user. */
 public final class AccessLines {
 
-    /** The accepted lines with an email among the examples of ../shared/xray-access-log.md. */
+    /** Accepted lines with an email, one of each shape Xray and V2Ray write (docs/CONFIGURATION.md, "Which lines become events"). */
     public static final List<String> FORMAT_NOTE_EXAMPLES = List.of(
             "2025/03/01 18:04:11.093528 from 198.51.100.23:40112 accepted tcp:www.example.com:443 "
                     + "[VLESS TCP REALITY >> DIRECT] email: 17.maria",

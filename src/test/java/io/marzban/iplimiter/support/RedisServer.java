@@ -143,12 +143,19 @@ public final class RedisServer implements AutoCloseable {
 
     /** Waits until the agent's default queue holds exactly {@code count} events. */
     public void awaitEvents(int count, Duration limit) throws InterruptedException {
-        Wait.until(count + " events", limit, () -> queue(QUEUE).size() == count);
+        Wait.until(count + " events", limit, () -> length(QUEUE) == count);
     }
 
     /** Waits until the agent's default queue holds at least {@code count} events. */
     public void awaitAtLeast(int count, Duration limit) throws InterruptedException {
-        Wait.until("at least " + count + " events", limit, () -> queue(QUEUE).size() >= count);
+        Wait.until("at least " + count + " events", limit, () -> length(QUEUE) >= count);
+    }
+
+    /** How many elements the list holds (LLEN: a wait polls this, never the whole list, however long it is). */
+    public long length(String key) {
+        try (Jedis jedis = client()) {
+            return jedis.llen(key);
+        }
     }
 
     /** The queue's elements in file order (LPUSH puts the newest at the head). */

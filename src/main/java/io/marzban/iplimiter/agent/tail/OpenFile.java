@@ -96,7 +96,7 @@ final class OpenFile implements AutoCloseable {
             report(lastProblem, "Waiting for " + pathName + " to appear (is Xray's access log enabled?)");
         } catch (AccessDeniedException e) {
             report(lastProblem, "Cannot read " + pathName + ": permission denied; the agent's user needs read "
-                    + "access (see the FAQ)");
+                    + "access (see docs/TROUBLESHOOTING.md)");
         } catch (IOException e) {
             report(lastProblem, "Cannot open " + pathName + ": " + e);
         }

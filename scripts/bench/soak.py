@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Randomized soak test of marzban-ip-limiter-node: no event lost, none doubled, under chaos.
 
-Runs the built jar against a private redis-server for --minutes while a writer appends access lines the
+Runs the agent against a private redis-server for --minutes while a writer appends access lines the
 way Xray does, and a chaos loop at random kills the agent with SIGKILL and restarts it, stops it with
 SIGTERM, rotates the log by rename (numbered shift, Xray keeps writing into the renamed file for a while)
 or by copytruncate, and stops Redis for a while. At the end it waits for the agent to catch up and
 compares every element of the Redis list with the lines written.
 
-    ./mvnw -q -DskipTests package && python3 scripts/soak.py --minutes 10
+    python3 scripts/bench/soak.py --minutes 10
 
-Needs python3 (standard library only), java and redis-server (and redis-cli) on the PATH.
+Runs the agent through bin/marzban-ip-limiter-node (which builds the jar when it is missing), from any directory.
+Needs python3 (standard library only), java and redis-server on the PATH.
 Exit status: 0 when nothing was lost, doubled or reordered; 1 otherwise.
 """
 import argparse
@@ -18,26 +19,19 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-JAR = "target/marzban-ip-limiter-node.jar"
-LAUNCHER = "bin/marzban-ip-limiter-node"
-QUEUE = "node_logs_queue"
+from benchlib.processes import status_kib
+from benchlib.redis import RedisError, RedisServer, free_port
+from benchlib.repo import QUEUE, launcher_or_exit
 
 
 def log(message):
     print(time.strftime("%H:%M:%S"), message, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def line(i):
@@ -48,37 +42,18 @@ def line(i):
                1000 + i % 60000, i % 800, i))
 
 
-class Redis:
-    def __init__(self, workdir):
-        self.port = free_port()
-        self.dir = os.path.join(workdir, "redis")
-        os.makedirs(self.dir)
-        self.process = None
-
-    def start(self):
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "always", "--dir", self.dir],
-            stdout=open(os.path.join(self.dir, "redis.log"), "a"), stderr=subprocess.STDOUT)
-        for _ in range(200):
-            if self.cli("PING") == "PONG":
-                return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self):
-        self.process.terminate()
-        self.process.wait()
-
-    def cli(self, *args):
-        result = subprocess.run(["redis-cli", "-p", str(self.port), *args], capture_output=True, text=True)
-        return result.stdout.strip()
-
-    def llen(self):
-        try:
-            return int(self.cli("LLEN", QUEUE))
-        except ValueError:
-            return -1
+def llen(redis):
+    """The queue's length, -1 while Redis is down."""
+    try:
+        client = redis.client()
+    except OSError:
+        return -1
+    try:
+        return client.call("LLEN", QUEUE)
+    except (OSError, RedisError):
+        return -1
+    finally:
+        client.close()
 
 
 class Writer(threading.Thread):
@@ -112,14 +87,15 @@ class Writer(threading.Thread):
 
 
 class Agent:
-    def __init__(self, workdir, env):
+    def __init__(self, launcher, workdir, env):
+        self.launcher = launcher
         self.out = open(os.path.join(workdir, "agent.out"), "a")
         self.env = env
         self.process = None
         self.peak_rss_kib = 0
 
     def start(self):
-        self.process = subprocess.Popen([LAUNCHER, "agent"], env=self.env,
+        self.process = subprocess.Popen([self.launcher, "agent"], env=self.env,
                                         stdout=self.out, stderr=subprocess.STDOUT, start_new_session=True)
 
     def running(self):
@@ -134,13 +110,7 @@ class Agent:
         return self.process.wait(timeout=120)
 
     def sample_rss(self):
-        try:
-            with open("/proc/%d/status" % self.process.pid) as status:
-                for row in status:
-                    if row.startswith("VmRSS:"):
-                        self.peak_rss_kib = max(self.peak_rss_kib, int(row.split()[1]))
-        except (OSError, ValueError):
-            pass
+        self.peak_rss_kib = max(self.peak_rss_kib, status_kib(self.process.pid, "VmRSS"))
 
 
 def rotated_names(path):
@@ -166,21 +136,19 @@ def main():
     parser.add_argument("--seed", type=int, default=int(time.time()))
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
-    if not os.path.exists(JAR):
-        sys.exit("build first: ./mvnw -q -DskipTests package (run from the repository root)")
+    launcher = launcher_or_exit("soak")
     rng = random.Random(args.seed)
     workdir = tempfile.mkdtemp(prefix="soak-")
     path = os.path.join(workdir, "access.log")
     open(path, "w").close()
     log("seed %d, work directory %s" % (args.seed, workdir))
 
-    redis = Redis(workdir)
-    redis.start()
-    env = dict(os.environ, NODE_ID="soak", CENTRAL_REDIS_URL="redis://127.0.0.1:%d/0" % redis.port,
+    redis = RedisServer(os.path.join(workdir, "redis"), durable=True)
+    env = dict(os.environ, NODE_ID="soak", CENTRAL_REDIS_URL=redis.url,
                ACCESS_LOG_PATH=path, START_POSITION="beginning", FLUSH_INTERVAL="0.2",
                ROTATION_QUIET_PERIOD="1", RETRY_DELAY="0.2", MAX_RETRY_DELAY="2", REDIS_TIMEOUT="2",
                SHUTDOWN_TIMEOUT="3", LOG_LEVEL="INFO", MANAGEMENT_PORT=str(free_port()))
-    agent = Agent(workdir, env)
+    agent = Agent(launcher, workdir, env)
     agent.start()
     time.sleep(2)
     writer = Writer(path, args.rate)
@@ -219,7 +187,7 @@ def main():
                 redis.stop()
                 time.sleep(rng.uniform(1, 20))
                 redis.start()
-            log("%-12s written %7d  in redis %7d" % (action, writer.written, redis.llen()))
+            log("%-12s written %7d  in redis %7d" % (action, writer.written, llen(redis)))
     finally:
         writer.stop()
 
@@ -230,7 +198,7 @@ def main():
     last, stalled_since = -1, time.time()
     while True:
         agent.sample_rss()
-        length = redis.llen()
+        length = llen(redis)
         if length >= expected:
             break
         if length != last:
@@ -243,7 +211,9 @@ def main():
     code = agent.terminate()
 
     seen, doubled, out_of_order, previous = set(), 0, 0, -1
-    elements = redis.cli("LRANGE", QUEUE, "0", "-1").splitlines()
+    client = redis.client()
+    elements = client.call("LRANGE", QUEUE, 0, -1)
+    client.close()
     for element in reversed(elements):
         raw = json.loads(element)["raw_line"]
         index = int(raw.rsplit("user", 1)[1])

@@ -13,9 +13,10 @@ feeds the queue with agent-shaped events and measures:
 Afterwards it checks the counting state: every (user, address) pair pushed is in the user's seen set, and the
 users index holds every user (nothing lost; a replay could only leave counts as they are).
 
-Runs from the repository root, with the jar built (./mvnw -q -DskipTests package). Python 3 standard library only.
-    python3 scripts/limiter-bench.py burst --events 1000000
-    python3 scripts/limiter-bench.py steady --rate 20000 --seconds 60
+Runs the limiter through bin/marzban-ip-limiter-node (which builds the jar when it is missing), from any
+directory. Python 3 standard library only; needs redis-server.
+    python3 scripts/bench/limiter-bench.py burst --events 1000000
+    python3 scripts/bench/limiter-bench.py steady --rate 20000 --seconds 60
 """
 import argparse
 import http.server
@@ -23,67 +24,17 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-JAR = "target/marzban-ip-limiter-node.jar"
-LAUNCHER = "bin/marzban-ip-limiter-node"
-QUEUE = "node_logs_queue"
-KEY_PREFIX = "{node_logs_queue}:limiter:"
-TICK = os.sysconf("SC_CLK_TCK")
+from benchlib.processes import Session, status_kib
+from benchlib.redis import RedisServer, free_port
+from benchlib.repo import QUEUE, launcher_or_exit
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Redis:
-    """A minimal RESP client: enough to pipeline LPUSHes and ask a few questions."""
-
-    def __init__(self, port):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.file = self.sock.makefile("rb")
-
-    @staticmethod
-    def encode(*args):
-        out = [b"*%d\r\n" % len(args)]
-        for arg in args:
-            data = arg if isinstance(arg, bytes) else str(arg).encode()
-            out.append(b"$%d\r\n%s\r\n" % (len(data), data))
-        return b"".join(out)
-
-    def read(self):
-        line = self.file.readline()
-        kind, rest = line[:1], line[1:-2]
-        if kind in (b"+", b"-"):
-            if kind == b"-":
-                raise RuntimeError(rest.decode())
-            return rest.decode()
-        if kind == b":":
-            return int(rest)
-        if kind == b"$":
-            if int(rest) < 0:
-                return None
-            data = self.file.read(int(rest) + 2)[:-2]
-            return data.decode()
-        if kind == b"*":
-            return [self.read() for _ in range(int(rest))]
-        raise RuntimeError("unexpected reply %r" % line)
-
-    def call(self, *args):
-        self.sock.sendall(self.encode(*args))
-        return self.read()
-
-    def pipeline(self, commands):
-        self.sock.sendall(b"".join(self.encode(*c) for c in commands))
-        return [self.read() for _ in commands]
+# every limiter key is {<QUEUE_KEY>}:limiter:... (LimiterKeys, KeySpace)
+KEY_PREFIX = "{%s}:limiter:" % QUEUE
 
 
 class Marzban(http.server.BaseHTTPRequestHandler):
@@ -147,29 +98,17 @@ class Events:
         return [self.one(node) for _ in range(size)]
 
 
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
+def rss_mib(session):
+    return status_kib(session.pid, "VmRSS") / 1024
 
 
-def rss_mib(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def start_limiter(redis_port, marzban_port, work):
-    env = dict(os.environ, CENTRAL_REDIS_URL="redis://127.0.0.1:%d/0" % redis_port,
-               MARZBAN_URL="http://127.0.0.1:%d" % marzban_port, MARZBAN_USERNAME="admin",
-               MARZBAN_PASSWORD="bench", LIMITER_ACTION="report", MANAGEMENT_PORT=str(free_port()),
-               LOG_LEVEL="WARN", CHECK_INTERVAL="10")
-    command = [LAUNCHER, "limiter"]
-    out = open(os.path.join(work, "limiter.out"), "wb")
-    process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    return process
+def start_limiter(launcher, redis, marzban_port, work):
+    env = dict(os.environ, CENTRAL_REDIS_URL=redis.url, MARZBAN_URL="http://127.0.0.1:%d" % marzban_port,
+               MARZBAN_USERNAME="admin", MARZBAN_PASSWORD="bench", LIMITER_ACTION="report",
+               MANAGEMENT_PORT=str(free_port()), LOG_LEVEL="WARN", CHECK_INTERVAL="10")
+    # the launcher execs java with -Dmarzban.launcher=...bin/marzban-ip-limiter-node
+    return Session("limiter", [launcher, "limiter"], os.path.join(work, "limiter.out"), ["marzban-ip-limiter-node"],
+                   env=env)
 
 
 def wait_consuming(redis, events, deadline=60):
@@ -189,7 +128,7 @@ def check_state(redis, events):
     for user, address in events.pairs:
         by_user.setdefault(user, set()).add(address)
     for user, addresses in by_user.items():
-        seen = set(redis.call("ZRANGE", KEY_PREFIX + "seen:user%d" % user, 0, -1))
+        seen = {member.decode() for member in redis.call("ZRANGE", KEY_PREFIX + "seen:user%d" % user, 0, -1)}
         missing += len(addresses - seen)
     indexed = redis.call("ZCARD", KEY_PREFIX + "users")
     return missing, len(by_user), indexed
@@ -209,24 +148,24 @@ def push(redis, events, count):
         redis.pipeline(commands)
 
 
-def burst(redis, redis_pid, limiter, count):
+def burst(redis, server, limiter, count):
     """The queue holds count events; the limiter has just been started: time it from its first event."""
     while redis.call("LLEN", QUEUE) == count:
         time.sleep(0.005)
     start = time.time()
-    cpu0, redis_cpu0 = cpu_seconds(limiter.pid), cpu_seconds(redis_pid)
+    cpu0, redis_cpu0 = limiter.cpu_seconds(), server.cpu_seconds()
     while redis.call("LLEN", QUEUE) > 0:
         time.sleep(0.02)
     end = time.time()
-    cpu, redis_cpu = cpu_seconds(limiter.pid) - cpu0, cpu_seconds(redis_pid) - redis_cpu0
+    cpu, redis_cpu = limiter.cpu_seconds() - cpu0, server.cpu_seconds() - redis_cpu0
     print("burst: %d events taken in %.2f s = %.0f events/s; limiter %.2f CPU-s (%.2f per million events), "
           "Redis %.2f CPU-s (%.2f per million), limiter RSS %.0f MiB"
           % (count, end - start, count / (end - start), cpu, cpu * 1e6 / count, redis_cpu,
-             redis_cpu * 1e6 / count, rss_mib(limiter.pid)))
+             redis_cpu * 1e6 / count, rss_mib(limiter)))
 
 
-def steady(redis, events, redis_pid, pid, rate, seconds):
-    cpu0, redis_cpu0 = cpu_seconds(pid), cpu_seconds(redis_pid)
+def steady(redis, events, server, limiter, rate, seconds):
+    cpu0, redis_cpu0 = limiter.cpu_seconds(), server.cpu_seconds()
     start = time.time()
     per_tick = max(1, rate // 100)  # a push every 10 ms
     pushed = 0
@@ -246,12 +185,12 @@ def steady(redis, events, redis_pid, pid, rate, seconds):
     while redis.call("LLEN", QUEUE) > 0:
         time.sleep(0.02)
     drained = time.time() - start - pushed_for
-    cpu, redis_cpu = cpu_seconds(pid) - cpu0, cpu_seconds(redis_pid) - redis_cpu0
+    cpu, redis_cpu = limiter.cpu_seconds() - cpu0, server.cpu_seconds() - redis_cpu0
     print("steady: %d events in %.1f s (%.0f/s); queue at most %d long, %d at the end, empty %.2f s later"
           % (pushed, pushed_for, pushed / pushed_for, longest, left, drained))
     print("steady: limiter %.1f %% of a core (%.2f CPU-s per million events), Redis %.1f %% (%.2f per million), "
           "limiter RSS %.0f MiB" % (cpu * 100 / (pushed_for + drained), cpu * 1e6 / pushed,
-                                   redis_cpu * 100 / (pushed_for + drained), redis_cpu * 1e6 / pushed, rss_mib(pid)))
+                                   redis_cpu * 100 / (pushed_for + drained), redis_cpu * 1e6 / pushed, rss_mib(limiter)))
 
 
 def main():
@@ -264,51 +203,35 @@ def main():
     args = parser.parse_args()
     if not shutil.which("redis-server"):
         sys.exit("limiter-bench: needs redis-server (apt-get install -y redis-server)")
-    if not os.path.exists(JAR) and not os.access(LAUNCHER, os.X_OK):
-        sys.exit("limiter-bench: build first: ./mvnw -q -DskipTests package")
+    launcher = launcher_or_exit("limiter-bench")
 
     work = tempfile.mkdtemp(prefix="limiter-bench-")
-    redis_port = free_port()
-    redis_process = subprocess.Popen(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no", "--dir", work],
-                                     stdout=subprocess.DEVNULL, start_new_session=True)
+    server = RedisServer(os.path.join(work, "redis"))
     marzban = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Marzban)
     threading.Thread(target=marzban.serve_forever, daemon=True).start()
     limiter = None
     try:
-        for _ in range(100):
-            try:
-                redis = Redis(redis_port)
-                redis.call("PING")
-                break
-            except OSError:
-                time.sleep(0.05)
+        redis = server.client()
         events = Events(args.seed)
         if args.mode == "burst":
             push(redis, events, args.events)
-            limiter = start_limiter(redis_port, marzban.server_address[1], work)
-            burst(redis, redis_process.pid, limiter, args.events)
+            limiter = start_limiter(launcher, server, marzban.server_address[1], work)
+            burst(redis, server, limiter, args.events)
         else:
-            limiter = start_limiter(redis_port, marzban.server_address[1], work)
+            limiter = start_limiter(launcher, server, marzban.server_address[1], work)
             ready = wait_consuming(redis, events)
             print("limiter took its first event %.2f s after start (pid %d)" % (ready, limiter.pid))
-            steady(redis, events, redis_process.pid, limiter.pid, args.rate, args.seconds)
+            steady(redis, events, server, limiter, args.rate, args.seconds)
         missing, users, indexed = check_state(redis, events)
         print("state: %d users, %d in the users index, %d (user, address) pairs missing"
               % (users, indexed, missing))
         return 0 if missing == 0 and indexed >= users else 1
     finally:
         if limiter is not None:
-            os.killpg(limiter.pid, signal.SIGTERM)
-            try:
-                limiter.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(limiter.pid, signal.SIGKILL)
-        os.killpg(redis_process.pid, signal.SIGTERM)
-        redis_process.wait(10)
+            limiter.stop(grace=15)
+        server.stop()
         marzban.shutdown()
         shutil.rmtree(work, ignore_errors=True)
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,1 @@
+"""The pieces the benchmark scripts in scripts/bench share: the repository, private processes, Redis."""
