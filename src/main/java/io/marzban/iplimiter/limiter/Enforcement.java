@@ -148,7 +148,7 @@ public final class Enforcement {
         }
         long now = clock.millis();
         long restoreAt = now + disableForMillis;
-        Map<String, String> saved = SavedStatus.of(current, now, lease.holder()).toHash();
+        Map<String, String> saved = SavedStatus.of(user, current, now, lease.holder()).toHash();
         // saved before the change: a crash right after it must not leave a user disabled for ever
         redis.call(jedis -> {
             Transaction transaction = jedis.multi();

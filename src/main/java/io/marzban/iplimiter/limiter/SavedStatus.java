@@ -14,9 +14,10 @@ import java.util.Objects;
 public record SavedStatus(Long userId, String username, String status, Long expire, Long onHoldExpireDuration,
                           String onHoldTimeout, long disabledAtMillis, String disabledBy) {
 
-    public static SavedStatus of(PanelUser user, long nowMillis, String instance) {
-        return new SavedStatus(user.id(), user.username(), user.status(), user.expire(), user.onHoldExpireDuration(),
-                user.onHoldTimeout(), nowMillis, instance);
+    /** @param ref the user as the limiter keys it: its id where the panel shows none (Marzban 0.8) */
+    public static SavedStatus of(UserRef ref, PanelUser user, long nowMillis, String instance) {
+        return new SavedStatus(user.id() == null ? ref.id() : user.id(), user.username(), user.status(),
+                user.expire(), user.onHoldExpireDuration(), user.onHoldTimeout(), nowMillis, instance);
     }
 
     /** The user saved under {@code key}, as the panel named it then. */

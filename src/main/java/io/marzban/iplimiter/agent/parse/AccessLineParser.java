@@ -244,16 +244,25 @@ public final class AccessLineParser {
         if (digits == email.length()) {
             return null;
         }
-        return digits > 0 && email.charAt(digits) == '.' && digits < email.length() - 1
-                ? email.substring(digits + 1) : email;
+        return carriesId(email, digits) ? email.substring(digits + 1) : email;
     }
 
     /** The leading number of an email that is {@code <id>} or {@code <id>.<username>}; null for any other. */
     private static Long userId(String email) {
         int digits = leadingDigits(email);
-        boolean id = digits == email.length()
-                || digits > 0 && email.charAt(digits) == '.' && digits < email.length() - 1;
-        return id ? Long.valueOf(email.substring(0, digits)) : null;
+        if (!carriesId(email, digits)) {
+            return null;
+        }
+        long value = 0;
+        for (int i = 0; i < digits; i++) {
+            value = value * 10 + email.charAt(i) - '0';
+        }
+        return value;
+    }
+
+    /** The email, starting with {@code digits} digits, is {@code <id>} or {@code <id>.<username>}. */
+    private static boolean carriesId(String email, int digits) {
+        return digits == email.length() || digits > 0 && email.charAt(digits) == '.' && digits < email.length() - 1;
     }
 
     /** How many digits the email starts with; 0 when more than 18 (no id is that long). */
