@@ -10,6 +10,7 @@ import io.marzban.iplimiter.support.PanelStandIn;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -339,6 +340,19 @@ class LimiterDecisionsTest {
             }
             assertEquals(List.of("maria disabled", "maria active"), marzban.changesOf("maria").subList(0, 2));
             assertEquals(nextPlan, marzban.user("maria").get("next_plan"));
+        }
+
+        /** USER_LIMITS_FILE names users; PasarGuard 5's nodes give only the id, so its username comes from the panel. */
+        @Test
+        void aUserWithALimitOfItsOwnIsNotDisabledUnderIt() throws Exception {
+            panel.addUser("maria");
+            Path limits = Files.writeString(dir.resolve("limits"), "maria 3\n");
+            try (RunningLimiter limiter = RunningLimiter.start(env("USER_LIMITS_FILE", limits.toString()))) {
+                Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
+                        event("node-b", "maria", "203.0.113.7"));
+                awaitCheckedPastGrace(limiter);
+            }
+            assertEquals(List.of(), panel.changes());
         }
 
         @Test
