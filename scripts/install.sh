@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs marzban-ip-limiter-node on a node, with Docker or as a systemd service, then checks it came up.
 #
-#   scripts/install.sh --mode docker  [--env-file FILE] [--dry-run]
+#   scripts/install.sh --mode docker  [--env-file FILE] [--root DIR] [--no-start] [--dry-run]
 #   scripts/install.sh --mode systemd [--env-file FILE] [--jar FILE] [--root DIR] [--no-start] [--dry-run]
 #
 #   --env-file FILE  settings to install (default: config/.env, else a copy of config/.env.example to edit)
 #   --jar FILE       the agent jar (default: target/marzban-ip-limiter-node.jar; build it first)
-#   --root DIR       install below DIR instead of / (for a look, or a test): no user, ACL, CDS archive or systemctl
+#   --root DIR       install below DIR instead of / (for a look, or a test): no user, ACL, CDS archive or systemctl;
+#                    with --mode docker the image is still built and the container started (unless --no-start)
 #   --no-start       install only
 #   --dry-run        print what would be done, change nothing
 # Run from the repository root, as root (except with --root or --dry-run).
@@ -26,7 +27,7 @@ while [ $# -gt 0 ]; do
     --root) root="${2%/}"; shift 2 ;;
     --no-start) start=0; shift ;;
     --dry-run) dry_run=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -55,9 +56,6 @@ if [ "$env_file" = config/.env.example ]; then
   echo "install.sh: no config/.env yet; installing the example, edit it before starting (at least NODE_ID and CENTRAL_REDIS_URL)"
   start=0
 fi
-if [ -n "$root" ] && [ "$mode" = docker ]; then
-  start=0 # a temp root gets the files only: no image is built, no container started
-fi
 # the management port and log path, for the checks below
 setting() { sed -n "s/^$1=//p" "$env_file" | tail -n 1 | tr -d '"'; }
 management_port="$(setting MANAGEMENT_PORT)"; management_port="${management_port:-9876}"
@@ -74,27 +72,33 @@ install_settings() {
 
 install_docker() {
   local dir="$root/opt/marzban-ip-limiter-node"
+  # Docker Compose v2 (the docker plugin), else v1 (docker-compose 1.29, Debian's package)
+  local compose=(docker compose)
+  if ! docker compose version >/dev/null 2>&1 && command -v docker-compose >/dev/null 2>&1; then compose=(docker-compose); fi
   step "checking Docker and Docker Compose"
-  if command -v docker >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
-    echo "    $(docker compose version | head -n 1)"
+  if command -v docker >/dev/null 2>&1 && "${compose[@]}" version >/dev/null 2>&1; then
+    echo "    $("${compose[@]}" version | head -n 1)"
   elif [ "$dry_run" -eq 1 ]; then
     echo "    (not found here; a real run stops at this point)"
   else
-    die "Docker with the compose plugin is needed (or use --mode systemd)"
+    die "Docker with Docker Compose (the compose plugin, or docker-compose) is needed (or use --mode systemd)"
   fi
   step "copying the build files and settings to $dir"
   run mkdir -p "$dir/config"
-  run cp -r pom.xml src routes docker scripts bin "$dir/"
+  run cp -r pom.xml mvnw .mvn src routes docker scripts bin "$dir/"
   install_settings "$env_file" "$dir/config/.env" 0600
   if [ "$start" -eq 1 ]; then
     step "building and starting the container"
-    run docker compose -f "$dir/docker/docker-compose.yml" up -d --build
+    # the compose file mounts the log's folder, at the same path
+    export ACCESS_LOG_DIR="${log_path%/*}"
+    echo "    ACCESS_LOG_DIR=$ACCESS_LOG_DIR"
+    run "${compose[@]}" -f "$dir/docker/docker-compose.yml" up -d --build
     step "waiting for the container to report healthy (its own HEALTHCHECK)"
     if [ "$dry_run" -eq 0 ]; then
       for _ in $(seq 1 40); do
         state="$(docker inspect -f '{{.State.Health.Status}}' marzban-ip-limiter-node 2>/dev/null || true)"
         if [ "$state" = healthy ]; then
-          scripts/health-check.sh --container marzban-ip-limiter-node || true
+          MANAGEMENT_PORT="$management_port" scripts/health-check.sh --container marzban-ip-limiter-node || true
           echo "installed and running"
           exit 0
         fi

@@ -9,10 +9,12 @@
 -- ARGV[2]  prefix of the seen keys: <prefix><user> is a sorted set, member -> last seen (epoch seconds)
 -- ARGV[3]  prefix of the nodes keys: <prefix><user> is a hash, member -> node that saw it last
 -- ARGV[4]  lifetime of the per-user keys, in seconds (renewed by every event)
+-- ARGV[5]  now, epoch seconds: no event counts as seen later than the moment it is counted
 -- The prefixes carry the queue's hash tag ({node_logs_queue}:limiter:...), so on a Redis Cluster every key built
 -- from them lives in the queue's slot, on the node this script runs on.
 -- A member is the client address, or "f|" .. address when the node took it from X-Forwarded-For.
--- Returns {events taken, malformed events among them (dropped: they can never be counted)}.
+-- Returns {events taken, malformed events among them (dropped: they can never be counted)}, then for each node that
+-- sent events stamped after ARGV[5] (a wrong LOG_TIMEZONE, a clock ahead): its node_id and how many (clamped to now).
 
 -- A user's key: the panel's user id where the event has one (PasarGuard 5 names users by id alone), with the
 -- username it stands for kept in KEYS[3]; else the username, or the email without Marzban's "<id>." prefix.
@@ -38,6 +40,8 @@ if not events then
   return {0, 0}
 end
 local malformed = 0
+local now = tonumber(ARGV[5])
+local future = {}
 for _, raw in ipairs(events) do
   local decoded, event = pcall(cjson.decode, raw)
   local user, address, at
@@ -48,6 +52,11 @@ for _, raw in ipairs(events) do
   end
   if type(user) == 'string' and user ~= '' and type(address) == 'string' and address ~= ''
       and type(at) == 'number' then
+    if at > now then
+      local node = type(event.node_id) == 'string' and event.node_id or 'unknown'
+      future[node] = (future[node] or 0) + 1
+      at = now
+    end
     -- as written, to the microsecond: a bare Lua number would reach Redis with only 14 significant digits
     local score = string.format('%.6f', at)
     local member = address
@@ -67,4 +76,9 @@ for _, raw in ipairs(events) do
     malformed = malformed + 1
   end
 end
-return {#events, malformed}
+local result = {#events, malformed}
+for node, count in pairs(future) do
+  table.insert(result, node)
+  table.insert(result, count)
+end
+return result

@@ -1,6 +1,7 @@
 package io.marzban.iplimiter.agent;
 
 import io.marzban.iplimiter.agent.parse.AccessLineParser;
+import io.marzban.iplimiter.agent.parse.LogZone;
 import io.marzban.iplimiter.agent.position.RedisPositionStore;
 import io.marzban.iplimiter.agent.ship.BatchAggregation;
 import io.marzban.iplimiter.agent.ship.BatchQueue;
@@ -37,8 +38,10 @@ public final class Agent {
         RedisPositionStore positions = half.bind("positionStore",
                 new RedisPositionStore(half.redis(), half.keys(), settings.nodeId()));
         BatchQueue batchQueue = half.bind("batchQueue", new BatchQueue(QUEUED_BATCHES));
+        LogZone logZone = half.bind("logZone", settings.logTimezone() == null ? LogZone.learned(clock)
+                : LogZone.fixed(settings.logTimezone(), clock));
         AccessLineParser parser = half.bind("accessLineParser",
-                new AccessLineParser(settings.nodeId(), settings.nodeName(), settings.logTimezone(), clock));
+                new AccessLineParser(settings.nodeId(), settings.nodeName(), logZone, clock));
         // the JVM's start, not this moment: lines logged while the JVM was starting count as written since the start
         half.bind("stampedSinceStart", parser.stampedSince(ProcessHandle.current().info().startInstant()
                 .orElseGet(clock::instant)));
@@ -52,7 +55,7 @@ public final class Agent {
         TailStatus tails = TailStatus.of(half.main()::getCamelContext);
         BatchWriter batchWriter = half.bind("batchWriter", new BatchWriter(half.redis(), positions, heartbeat,
                 settings.queueKey(), tails::readAgain, settings.maxEventsPerSecond()));
-        half.bind("shippingReadiness", new ShippingReadiness(half.redis(), batchWriter, masking,
+        half.bind("shippingReadiness", new ShippingReadiness(half.redis(), batchWriter, masking, logZone,
                 Duration.ofMillis(settings.shippingStuckAfterMillis())));
         ShippingMetrics.register(half.meters(), tails, half.redis(), batchWriter, masking);
         heartbeat.measureLagWith(tails::bytesAfter);

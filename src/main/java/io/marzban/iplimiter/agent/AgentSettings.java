@@ -16,6 +16,8 @@ import java.util.Set;
  * Every setting of the agent, read from environment variables and validated before anything starts.
  * A bad value throws {@link SettingsException} with one line naming the variable and the expected form.
  * The route reads the validated values as Camel properties ({@link #toProperties()}).
+ *
+ * @param logTimezone LOG_TIMEZONE; null for {@code auto}, learned from the log
  */
 public record AgentSettings(
         String nodeId,
@@ -68,7 +70,7 @@ public record AgentSettings(
                 read.oneOf("LOG_FORMAT", "text", Set.of("text", "json")),
                 read.name("QUEUE_KEY", "node_logs_queue", "node_logs_queue"),
                 read.oneOf("START_POSITION", "end", Set.of("end", "beginning")).toLowerCase(Locale.ROOT),
-                read.zone("LOG_TIMEZONE", "UTC"),
+                read.zoneOrAuto("LOG_TIMEZONE"),
                 read.text("MANAGEMENT_HOST", "127.0.0.1"),
                 (int) read.whole("MANAGEMENT_PORT", 9876, 1, 65_535),
                 read.file("MANAGEMENT_AUTH_FILE"),

@@ -220,13 +220,17 @@ public final class SettingsReader {
                 + " (default " + fallback + ")");
     }
 
-    public ZoneId zone(String name, String fallback) {
-        String value = text(name, fallback);
+    /** A zone, or null for {@code auto} (the default). */
+    public ZoneId zoneOrAuto(String name) {
+        String value = text(name, "auto");
+        if (value.equalsIgnoreCase("auto")) {
+            return null;
+        }
         try {
             return ZoneId.of(value);
         } catch (DateTimeException e) {
-            throw new SettingsException(name + "='" + value + "' is not a time zone; expected an IANA name such as "
-                    + "UTC or Europe/Moscow, or an offset such as +03:00");
+            throw new SettingsException(name + "='" + value + "' is not a time zone; expected auto (the default), an "
+                    + "IANA name such as UTC or Europe/Moscow, or an offset such as +03:00");
         }
     }
 }

@@ -38,12 +38,13 @@ public final class Enforcement {
     private final long disableForMillis;
     private final Clock clock;
     private final Notifications notifications;
+    private final Verdicts verdicts;
     private final Counter reports;
     private final Counter disables;
 
     public Enforcement(CentralRedis redis, LimiterKeys keys, PanelClient panel, UserNames names, UserLimits limits,
                        Lease lease, Action action, long disableForMillis, Clock clock, Notifications notifications,
-                       MeterRegistry meters) {
+                       Verdicts verdicts, MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
         this.panel = panel;
@@ -54,6 +55,7 @@ public final class Enforcement {
         this.disableForMillis = disableForMillis;
         this.clock = clock;
         this.notifications = notifications;
+        this.verdicts = verdicts;
         this.reports = Counter.builder("marzban_limiter_violations")
                 .description("Users found over their limit for longer than VIOLATION_GRACE").register(meters);
         this.disables = Counter.builder("marzban_limiter_disables")
@@ -88,6 +90,7 @@ public final class Enforcement {
                             "nodes", device.nodes(), "last_seen", device.lastSeen()))
                     .toList());
             notifications.send("over_limit", fields);
+            verdicts.record(user.key(), "reported", devices.size() + " devices, limit " + limit);
             if (current != null) {
                 try {
                     disable(named, current);
@@ -96,6 +99,7 @@ public final class Enforcement {
                         throw e;
                     }
                     LOG.warn("Cannot disable user {}: {}", named, e.getMessage());
+                    verdicts.record(user.key(), "disable_failed", e.getMessage());
                 }
             }
             reports.increment();
@@ -143,6 +147,8 @@ public final class Enforcement {
             boolean ours = redis.call(jedis -> jedis.exists(keys.disabled(user.key())));
             if (!ours) {
                 LOG.info("User {} is {} in {}, not active: left alone", user, current.status(), panel.name());
+                verdicts.record(user.key(), "left_alone", "it is " + current.status() + " in " + panel.name()
+                        + ", not active");
             }
             return;
         }
@@ -175,5 +181,6 @@ public final class Enforcement {
         Map<String, Object> fields = fields(user);
         fields.put("until", restoreAt / 1000.0);
         notifications.send("disabled", fields);
+        verdicts.record(user.key(), "disabled", "until " + Instant.ofEpochMilli(restoreAt));
     }
 }

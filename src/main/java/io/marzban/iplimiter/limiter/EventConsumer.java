@@ -10,7 +10,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +37,8 @@ public final class EventConsumer {
     private final int batchSize;
     private final long keyLifetimeSeconds;
     private final String script;
+    private final Clock clock;
+    private final MeterRegistry meters;
     private final Counter consumed;
     private final Counter malformed;
     private String sha;
@@ -42,13 +47,15 @@ public final class EventConsumer {
 
     /** @param keyLifetimeSeconds how long a user's observations stay once no new event comes (a few windows) */
     public EventConsumer(CentralRedis redis, LimiterKeys keys, String queueKey, int batchSize, long keyLifetimeSeconds,
-                         MeterRegistry meters) {
+                         Clock clock, MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
         this.queueKey = queueKey;
         this.batchSize = batchSize;
         this.keyLifetimeSeconds = keyLifetimeSeconds;
         this.script = resource("/limiter/consume.lua");
+        this.clock = clock;
+        this.meters = meters;
         this.consumed = Counter.builder("marzban_limiter_events_consumed")
                 .description("Events taken from the queue into the counting state").register(meters);
         this.malformed = Counter.builder("marzban_limiter_events_malformed")
@@ -80,9 +87,10 @@ public final class EventConsumer {
     private long consumeBatches() {
         long total = 0;
         for (int batch = 0; batch < BATCHES_PER_RUN; batch++) {
-            List<Long> result = redis.call(this::runScript);
-            long taken = result.get(0);
-            long bad = result.get(1);
+            List<Object> result = redis.call(this::runScript);
+            long taken = (Long) result.get(0);
+            long bad = (Long) result.get(1);
+            countFromFuture(result.subList(2, result.size()));
             consumed.increment(taken - bad);
             if (bad > 0) {
                 malformed.increment(bad);
@@ -95,6 +103,17 @@ public final class EventConsumer {
             }
         }
         return total;
+    }
+
+    /** Node ids and counts, in pairs: the events each node stamped later than the moment they were counted. */
+    private void countFromFuture(List<Object> nodesAndCounts) {
+        for (int i = 0; i + 1 < nodesAndCounts.size(); i += 2) {
+            String node = String.valueOf(nodesAndCounts.get(i)); // Jedis decodes the script's strings
+            Counter.builder("marzban_limiter_events_from_future").tag("node", node)
+                    .description("Events stamped later than the moment they were counted, counted as of that moment "
+                            + "(a wrong LOG_TIMEZONE, or a node's clock ahead)")
+                    .register(meters).increment((Long) nodesAndCounts.get(i + 1));
+        }
     }
 
     /** Read when scraped; while the connection is busy or Redis away, the last age seen. */
@@ -117,20 +136,23 @@ public final class EventConsumer {
     }
 
     @SuppressWarnings("unchecked")
-    private List<Long> runScript(Jedis jedis) {
+    private List<Object> runScript(Jedis jedis) {
         // in a cluster every key the script touches shares the queue's slot: the prefixes carry its hash tag
         List<String> scriptKeys = List.of(queueKey, keys.users(), keys.names());
+        Instant now = clock.instant();
+        String nowSeconds = BigDecimal.valueOf(now.getEpochSecond()).add(BigDecimal.valueOf(now.getNano() / 1000, 6))
+                .toPlainString();
         List<String> args = List.of(Integer.toString(batchSize), keys.seenPrefix(), keys.nodesPrefix(),
-                Long.toString(keyLifetimeSeconds));
+                Long.toString(keyLifetimeSeconds), nowSeconds);
         if (sha != null) {
             try {
-                return (List<Long>) jedis.evalsha(sha, scriptKeys, args);
+                return (List<Object>) jedis.evalsha(sha, scriptKeys, args);
             } catch (JedisNoScriptException e) {
                 // Redis restarted or its script cache was flushed: load it again below
             }
         }
         sha = jedis.scriptLoad(script);
-        return (List<Long>) jedis.evalsha(sha, scriptKeys, args);
+        return (List<Object>) jedis.evalsha(sha, scriptKeys, args);
     }
 
     private static String resource(String name) {

@@ -7,6 +7,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.time.Clock;
+import org.apache.camel.component.telegram.TelegramComponent;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;
@@ -39,20 +40,43 @@ public final class Limiter {
         PanelClient panel = half.bind("panel", new PanelClient(settings.panel(), meters));
         UserNames names = new UserNames(redis, keys);
         Lease lease = new Lease(redis, keys, instance, LEASE_MILLIS);
+        if (settings.telegramBotToken() != null) {
+            // the token lives here, never in an endpoint's URI (LimiterSettings#telegramEndpoint)
+            TelegramComponent telegram = half.bind("telegram", new TelegramComponent());
+            telegram.setAuthorizationToken(settings.telegramBotToken());
+            telegram.setBaseUri(settings.telegramApiUrl().toString());
+        }
         Notifications notifications = new Notifications(settings.webhookUrl(), settings.webhookSecret(),
                 settings.telegramEndpoint(), meters);
-        Enforcement enforcement = new Enforcement(redis, keys, panel, names, settings.limits(), lease, settings.action(),
-                settings.disableForMillis(), clock, notifications, meters);
+        Verdicts verdicts = new Verdicts(redis, keys, clock, meters);
+        UserLimits limits = new UserLimits(redis, keys, settings.ipLimit(), settings.limitFile(), clock);
+        Enforcement enforcement = new Enforcement(redis, keys, panel, names, limits, lease, settings.action(),
+                settings.disableForMillis(), clock, notifications, verdicts, meters);
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
                 settings.countForwarded());
         half.bind("eventConsumer", new EventConsumer(redis, keys, settings.queueKey(), settings.consumeBatch(),
-                WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), meters));
+                WINDOWS_KEPT * Math.max(1, settings.activeWindowMillis() / 1000), clock, meters));
         ViolationChecker checker = half.bind("violationChecker", new ViolationChecker(redis, keys, panel, names,
-                grouping, settings.limits(), enforcement, settings.activeWindowMillis(),
-                settings.violationGraceMillis(), clock, notifications, meters));
-        half.management().serve(UserInspection.path(), new UserInspection(redis, keys, names, checker,
-                settings.limits(), settings.activeWindowMillis(), clock), "GET");
-        half.bind("restorer", new Restorer(redis, keys, panel, lease, clock, notifications, meters));
+                grouping, limits, enforcement, settings.activeWindowMillis(), settings.violationGraceMillis(), clock,
+                notifications, meters));
+        Restorer restorer = half.bind("restorer", new Restorer(redis, keys, panel, lease, clock, notifications,
+                verdicts, meters));
+        boolean authenticated = settings.managementAuthFile() != null;
+        UserInspection users = new UserInspection(redis, keys, names, checker, limits, new LimitChange(limits, authenticated),
+                settings.activeWindowMillis(), clock);
+        half.management().serve(UserInspection.path(), users, UserInspection.methods());
+        half.management().serve(Overview.PATH, new Overview(users, verdicts, meters, authenticated, clock), "GET");
+        StatusPage page = new StatusPage();
+        half.management().serve("/", page, "GET");
+        half.management().serve(StatusPage.ASSETS + "*", page, "GET");
+        if (settings.telegramChatId() != null) {
+            half.bind("telegramPolling", new TelegramPolling(redis, keys, instance, settings.telegramBotToken()));
+            half.bind("telegramCommands", new TelegramCommands(settings.telegramChatId(), users, restorer,
+                    notifications, clock, meters));
+        }
+        NodeClocks nodeClocks = half.bind("nodeClocks", new NodeClocks(redis, half.keys(), keys, clock, notifications,
+                meters));
+        half.management().serve(NodeClocks.PATH, request -> nodeClocks.answer(), "GET");
         LimiterReadiness readiness = half.bind("limiterReadiness", new LimiterReadiness(redis, panel));
         Main main = half.main();
         main.addMainListener(new MainListenerSupport() {

@@ -20,6 +20,11 @@ import io.marzban.iplimiter.redis.KeySpace;
  * <li>{@code disabled:<user>}: hash, what the limiter saved before it disabled the user</li>
  * <li>{@code restores}: sorted set, user → epoch milliseconds at which to restore the user</li>
  * <li>{@code lock:<user>}: string, the instance id holding the lease to act on the user</li>
+ * <li>{@code limits}: hash, user → the limit set live, as JSON {@code {"limit":"3","by":"ops","at":<epoch s>}}</li>
+ * <li>{@code verdicts}: list, the latest verdicts as JSON objects, newest first, capped</li>
+ * <li>{@code telegram-poller}: string, the instance id holding the lease to poll the Telegram bot</li>
+ * <li>{@code heartbeats}: hash, node id → what its last heartbeat told (JSON), kept after the heartbeat expired</li>
+ * <li>{@code node-alerts}: hash, {@code <notification>:<node id>} → 1 while that node's alert has been sent</li>
  * </ul>
  */
 public final class LimiterKeys {
@@ -78,5 +83,25 @@ public final class LimiterKeys {
 
     public String lock(String user) {
         return prefix() + "lock:" + user;
+    }
+
+    public String limits() {
+        return prefix() + "limits";
+    }
+
+    public String verdicts() {
+        return prefix() + "verdicts";
+    }
+
+    public String telegramPoller() {
+        return prefix() + "telegram-poller";
+    }
+
+    public String heartbeats() {
+        return prefix() + "heartbeats";
+    }
+
+    public String nodeAlerts() {
+        return prefix() + "node-alerts";
     }
 }

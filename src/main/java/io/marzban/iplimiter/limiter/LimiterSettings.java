@@ -10,7 +10,6 @@ import io.marzban.iplimiter.limiter.panel.PanelType;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,7 +29,8 @@ public record LimiterSettings(
         String queueKey,
         int consumeBatch,
         PanelSettings panel,
-        UserLimits limits,
+        int ipLimit,
+        LimitFile limitFile,
         long activeWindowMillis,
         long violationGraceMillis,
         Action action,
@@ -52,6 +52,8 @@ public record LimiterSettings(
         String logFormat,
         long shutdownTimeoutMillis) implements CommonSettings {
 
+    private static final String TELEGRAM_BOTS = "telegram:bots";
+
     /** What the limiter does once a user has been over the limit for VIOLATION_GRACE. */
     public enum Action { REPORT, DISABLE }
 
@@ -70,7 +72,8 @@ public record LimiterSettings(
                 read.name("QUEUE_KEY", "node_logs_queue", "node_logs_queue"),
                 (int) read.whole("CONSUME_BATCH", 1000, 1, 100_000),
                 panel ? panel(read) : null,
-                userLimits(read, ipLimit),
+                ipLimit,
+                limitFile(read),
                 read.seconds("ACTIVE_WINDOW", "300", 1, 86_400),
                 read.seconds("VIOLATION_GRACE", "60", 0, 86_400),
                 action,
@@ -126,10 +129,12 @@ public record LimiterSettings(
         return file == null ? null : read.secret("TELEGRAM_BOT_TOKEN_FILE", file);
     }
 
-    /** Camel's telegram endpoint for the chat, or null without Telegram. */
+    /**
+     * Camel's telegram endpoint for the chat, or null without Telegram. The bot's token and the API's address are
+     * the telegram component's (made in Limiter), so that no endpoint URI, log line or MBean holds the token.
+     */
     public String telegramEndpoint() {
-        return telegramBotToken == null ? null : "telegram:bots?authorizationToken=RAW(" + telegramBotToken
-                + ")&chatId=RAW(" + telegramChatId + ")&baseUri=RAW(" + telegramApiUrl + ")";
+        return telegramBotToken == null ? null : TELEGRAM_BOTS + "?chatId=RAW(" + telegramChatId + ")";
     }
 
     /** MARZBAN_URL and the credentials: MARZBAN_USERNAME with a password, or PANEL_API_KEY_FILE (PasarGuard). */
@@ -162,13 +167,14 @@ public record LimiterSettings(
         return file == null ? password : read.secret("MARZBAN_PASSWORD_FILE", file);
     }
 
-    private static UserLimits userLimits(SettingsReader read, int ipLimit) {
+    /** USER_LIMITS_FILE, read once here so that a bad one stops the start; null when not set. */
+    private static LimitFile limitFile(SettingsReader read) {
         Path file = read.file("USER_LIMITS_FILE");
         if (file == null) {
-            return UserLimits.of(ipLimit);
+            return null;
         }
         try {
-            return UserLimits.parse(ipLimit, Files.readAllLines(file));
+            return LimitFile.read(file);
         } catch (IOException e) {
             throw new SettingsException("USER_LIMITS_FILE='" + file + "' cannot be read: " + e.getMessage());
         } catch (IllegalArgumentException e) {
@@ -201,6 +207,7 @@ public record LimiterSettings(
     public Properties toProperties() {
         Properties properties = new Properties();
         properties.setProperty("checkIntervalMillis", Long.toString(checkIntervalMillis));
+        properties.setProperty("telegramCommands", Boolean.toString(telegramBotToken != null));
         return properties;
     }
 
@@ -208,7 +215,8 @@ public record LimiterSettings(
     @Override
     public String toString() {
         return "limiter reading " + queueKey + " at " + centralRedis + ", "
-                + (panel == null ? "no panel" : panel) + ", " + limits + ", window " + activeWindowMillis + " ms, grace "
+                + (panel == null ? "no panel" : panel) + ", limit "
+                + ipLimit + (limitFile == null ? "" : ", " + limitFile) + ", window " + activeWindowMillis + " ms, grace "
                 + violationGraceMillis + " ms, action " + action + (webhookUrl == null ? "" : ", with a webhook")
                 + (telegramBotToken == null ? "" : ", with Telegram");
     }

@@ -88,6 +88,13 @@ public final class Notifications {
         }
     }
 
+    /** A reply to an operator's command, to the Telegram chat only, as it is; never blocks. */
+    public void reply(String text) {
+        if (telegram != null) {
+            queue("telegram", () -> say(text, "reply"));
+        }
+    }
+
     /** Runs {@code delivery} on the sender thread; it returns whether the notification got through. */
     private void queue(String channel, Delivery delivery) {
         if (sender.getQueue().remainingCapacity() == 0) {
@@ -125,10 +132,6 @@ public final class Notifications {
 
     /** One line per field, for people: {@code over_limit} then {@code user: maria} and so on. */
     private boolean message(Map<String, Object> body) {
-        ProducerTemplate producer = camel;
-        if (producer == null) {
-            return false;
-        }
         StringBuilder text = new StringBuilder("marzban-ip-limiter: ").append(body.get("event"));
         body.forEach((field, value) -> {
             if (!field.equals("event") && !field.equals("at")) {
@@ -136,12 +139,20 @@ public final class Notifications {
                         .append(value instanceof String ? value : new String(json(value), StandardCharsets.UTF_8));
             }
         });
+        return say(text.toString(), body.get("event") + " notification");
+    }
+
+    private boolean say(String text, String what) {
+        ProducerTemplate producer = camel;
+        if (producer == null) {
+            return false;
+        }
         try {
-            producer.sendBody(telegram, text.toString());
+            producer.sendBody(telegram, text);
             return true;
         } catch (RuntimeCamelException e) {
-            // the endpoint's URI holds the bot's token: only the cause is logged
-            LOG.warn("Cannot send the {} notification to Telegram: {}", body.get("event"),
+            // only the cause: an exception's own message may quote the request
+            LOG.warn("Cannot send the {} to Telegram: {}", what,
                     e.getCause() == null ? e.getClass().getSimpleName() : e.getCause().toString());
             return false;
         }

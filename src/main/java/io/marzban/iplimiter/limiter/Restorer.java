@@ -6,13 +6,17 @@ import io.marzban.iplimiter.limiter.panel.PanelUser;
 import io.marzban.iplimiter.limiter.panel.UserRef;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Transaction;
+import redis.clients.jedis.params.ZAddParams;
 
 /**
  * Gives users back what the limiter took once DISABLE_FOR has passed, from the schedule in Redis. A user is
@@ -25,6 +29,8 @@ public final class Restorer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Restorer.class);
     private static final int USERS_PER_RUN = 50;
+    /** A restore still due this long after its time is failing, not merely waiting for its turn. */
+    private static final long OVERDUE_MILLIS = 60_000;
 
     private final CentralRedis redis;
     private final LimiterKeys keys;
@@ -32,32 +38,56 @@ public final class Restorer {
     private final Lease lease;
     private final Clock clock;
     private final Notifications notifications;
+    private final Verdicts verdicts;
     private final Counter restores;
     private final Counter kept;
+    private final AtomicLong overdue = new AtomicLong();
 
     public Restorer(CentralRedis redis, LimiterKeys keys, PanelClient panel, Lease lease, Clock clock,
-                    Notifications notifications, MeterRegistry meters) {
+                    Notifications notifications, Verdicts verdicts, MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
         this.panel = panel;
         this.lease = lease;
         this.clock = clock;
         this.notifications = notifications;
+        this.verdicts = verdicts;
         this.restores = Counter.builder("marzban_limiter_restores")
                 .description("Users the limiter re-enabled after DISABLE_FOR").register(meters);
         this.kept = Counter.builder("marzban_limiter_restores_skipped")
                 .description("Due restores dropped: changed by an administrator, expired, or over the data limit")
+                .register(meters);
+        Gauge.builder("marzban_limiter_restores_overdue", overdue, AtomicLong::get)
+                .description("Users whose restore has been due for more than a minute: restores are failing")
                 .register(meters);
     }
 
     /** Restores the users whose time has come; a panel that cannot be used leaves them scheduled. */
     public int restoreDue() {
         long now = clock.millis();
+        overdue.set(redis.call(jedis -> jedis.zcount(keys.restores(), 0, now - OVERDUE_MILLIS)));
         List<String> due = redis.call(jedis -> jedis.zrangeByScore(keys.restores(), 0, now, 0, USERS_PER_RUN));
         for (String user : due) {
             lease.holding(user, () -> restore(user, now));
         }
         return due.size();
+    }
+
+    /**
+     * Restores the user now rather than when DISABLE_FOR has passed (an operator's command), with the same care as
+     * a due restore. False if the limiter has not disabled the user: nothing to give back.
+     */
+    public boolean restoreNow(String user) {
+        long now = clock.millis();
+        boolean scheduled = redis.call(jedis -> {
+            // XX: only a restore already scheduled is brought forward
+            jedis.zadd(keys.restores(), now, user, ZAddParams.zAddParams().xx());
+            return jedis.zscore(keys.restores(), user) != null;
+        });
+        if (scheduled) {
+            lease.holding(user, () -> restore(user, now));
+        }
+        return scheduled;
     }
 
     private void restore(String user, long now) {
@@ -81,6 +111,7 @@ public final class Restorer {
             LOG.warn("Not restoring user {}: {} does not know it any more ({})", ref, panel.name(), e.getMessage());
             forget(user);
             kept.increment();
+            verdicts.record(user, "restore_skipped", panel.name() + " does not know it any more");
             return;
         }
         Map<String, Object> fields = Enforcement.fields(ref);
@@ -89,6 +120,7 @@ public final class Restorer {
             LOG.warn("Not restoring user {} to {}: {}", ref, saved.status(), reason);
             fields.put("reason", reason);
             notifications.send("restore_skipped", fields);
+            verdicts.record(user, "restore_skipped", reason);
             forget(user);
             kept.increment();
             return;
@@ -99,6 +131,7 @@ public final class Restorer {
         LOG.info("Restored user {} to {} in {}", ref, saved.status(), panel.name());
         fields.put("status", saved.status());
         notifications.send("restored", fields);
+        verdicts.record(user, "restored", "to " + saved.status());
     }
 
     private static String reasonToKeep(SavedStatus saved, PanelUser current, long nowSeconds) {

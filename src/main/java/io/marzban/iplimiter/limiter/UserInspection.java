@@ -11,20 +11,24 @@ import io.marzban.iplimiter.redis.CentralRedisException;
 import java.math.BigDecimal;
 import java.math.RoundingMode;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 
 /**
  * {@code GET /observe/limiter/users/{user}} on the management server: what the limiter knows of one user (named
- * as the limiter keys it: the panel's user id where the node's email carries one, else the username),
- * as JSON: its devices within the window (addresses, nodes, last seen), its limit, and its state. It keeps no
- * state of its own: everything is read from Redis at each request.
+ * as the limiter keys it: the panel's user id where the node's email carries one, else the username), as JSON: its
+ * devices within the window (addresses, nodes, last seen), its limit and where it comes from, and its state;
+ * {@code PUT} and {@code DELETE} on {@code .../{user}/limit} go to {@link LimitChange}. It keeps no state of its
+ * own: everything is read from Redis at each request.
  */
 public record UserInspection(CentralRedis redis, LimiterKeys keys, UserNames names, ViolationChecker checker,
-                             UserLimits limits, long windowMillis, Clock clock) implements Answer {
+                             UserLimits limits, LimitChange limitChange, long windowMillis, Clock clock)
+        implements Answer {
 
     static final String PATH = "/observe/limiter/users/";
+    private static final String LIMIT = "/limit";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** The path to serve it at: {@value #PATH} and a user name. */
@@ -32,17 +36,47 @@ public record UserInspection(CentralRedis redis, LimiterKeys keys, UserNames nam
         return PATH + "*";
     }
 
+    /** The methods it answers, on the user or on its limit. */
+    public static String[] methods() {
+        return new String[] {"GET", "PUT", "DELETE"};
+    }
+
     @Override
     public Reply answer(HttpExchange request) throws JsonProcessingException {
         String user = request.getRequestURI().getPath().substring(PATH.length());
+        boolean limit = user.endsWith(LIMIT);
+        if (limit) {
+            user = user.substring(0, user.length() - LIMIT.length());
+        }
         if (user.isEmpty() || user.contains("/")) {
             return Reply.empty(404); // one user name, as the path's only segment
         }
         try {
+            if (limit) {
+                return limitChange.answer(request, user);
+            }
+            if (!"GET".equals(request.getRequestMethod())) {
+                request.getResponseHeaders().set("Allow", "GET");
+                return Reply.empty(405);
+            }
+            limits.refresh();
             return new Reply(200, Reply.JSON, JSON.writeValueAsBytes(describe(user)));
         } catch (CentralRedisException e) {
             return Reply.text(503, null, String.valueOf(e.getMessage()));
         }
+    }
+
+    /** The users over their limit now, longest over first, at most {@code max} of them described. */
+    List<Map<String, Object>> over(int max) {
+        List<Map<String, Object>> over = new ArrayList<>();
+        for (String user : redis.call(jedis -> jedis.zrange(keys.over(), 0, max - 1))) {
+            over.add(describe(user));
+        }
+        return over;
+    }
+
+    long overCount() {
+        return redis.call(jedis -> jedis.zcard(keys.over()));
     }
 
     Map<String, Object> describe(String user) {
@@ -52,8 +86,11 @@ public record UserInspection(CentralRedis redis, LimiterKeys keys, UserNames nam
         description.put("user", user);
         description.put("user_id", ref.id());
         description.put("username", ref.username());
-        OptionalInt limit = limits.limitOf(ref.name());
-        description.put("limit", limit.isPresent() ? limit.getAsInt() : "exempt");
+        Map<String, Object> limit = limits.describe(ref.name());
+        description.put("limit", limit.get("limit"));
+        description.put("limit_source", limit.get("source"));
+        description.put("limit_set_by", limit.get("set_by"));
+        description.put("limit_set_at", limit.get("set_at"));
         description.put("devices", checker.devices(user, (now - windowMillis) / 1000.0).stream()
                 .map(device -> Map.of("block", device.block().toString(), "addresses", device.addresses(),
                         "nodes", device.nodes(), "last_seen", seconds(device.lastSeen())))

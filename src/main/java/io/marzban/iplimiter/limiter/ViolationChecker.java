@@ -83,6 +83,7 @@ public final class ViolationChecker {
     /** Checks every user seen within the window, and every user still marked over; returns how many are over. */
     public int checkAll() {
         probePanel();
+        limits.refresh();
         long now = clock.millis();
         double from = (now - windowMillis) / 1000.0;
         Set<String> users = redis.call(jedis -> {

@@ -76,6 +76,7 @@ public final class ManagementServer extends ServiceSupport {
                 // before the routes are added, which the route gauges count
                 management.context = configuring.getCamelContext();
                 CamelMeters.addTo(management.context, management.meters());
+                ProcessMemory.addTo(management.meters());
                 try {
                     management.context.addService(management);
                 } catch (Exception e) {
@@ -111,14 +112,17 @@ public final class ManagementServer extends ServiceSupport {
             String exact = below ? path.substring(0, path.length() - 2) : path;
             guard(server.createContext(exact, handler(exact, below, route)), users);
         });
-        // any other path: 404, yet after the credentials, so that it tells a stranger nothing
-        guard(server.createContext("/", exchange -> {
-            try {
-                send(exchange, Reply.empty(404));
-            } finally {
-                exchange.close();
-            }
-        }), users);
+        if (!routes.containsKey("/")) {
+            // any other path: 404, yet after the credentials, so that it tells a stranger nothing (a "/" route
+            // answers 404 itself to any path but its own)
+            guard(server.createContext("/", exchange -> {
+                try {
+                    send(exchange, Reply.empty(404));
+                } finally {
+                    exchange.close();
+                }
+            }), users);
+        }
         // one thread answers every request in turn; the JDK's dispatcher thread hands the requests to it
         thread = Executors.newSingleThreadExecutor(task -> {
             Thread answering = new Thread(task, "management-http");

@@ -7,6 +7,12 @@ package io.marzban.iplimiter.redis;
  */
 public final class KeySpace {
 
+    /**
+     * A node's heartbeat expires this long after it was set: the limiter takes its age from what is left, as Redis
+     * measures it, so that no clock enters the age.
+     */
+    public static final int HEARTBEAT_TTL_SECONDS = 90;
+
     private final String prefix;
 
     public KeySpace(String queueKey) {
@@ -23,5 +29,15 @@ public final class KeySpace {
     /** {@code {<QUEUE_KEY>}:}, the prefix of every key. */
     public String prefix() {
         return prefix;
+    }
+
+    /** {@code {<QUEUE_KEY>}:heartbeat:<NODE_ID>}: a node's sign of life, which the agent sets and the limiter reads. */
+    public String heartbeat(String nodeId) {
+        return prefix + "heartbeat:" + nodeId;
+    }
+
+    /** A SCAN pattern that matches every node's heartbeat key (and nothing else). */
+    public String heartbeatPattern() {
+        return prefix.replaceAll("([*?\\[\\]\\\\])", "\\\\$1") + "heartbeat:*";
     }
 }

@@ -43,7 +43,7 @@ class AgentSettingsTest {
         assertEquals("INFO", settings.logLevel());
         assertEquals("node_logs_queue", settings.queueKey());
         assertEquals("end", settings.startPosition());
-        assertEquals(ZoneId.of("UTC"), settings.logTimezone());
+        assertNull(settings.logTimezone(), "auto: learned from the log");
         assertEquals("127.0.0.1", settings.managementHost());
         assertEquals(9876, settings.managementPort());
         assertEquals(65536, settings.maxLineBytes());
@@ -61,6 +61,7 @@ class AgentSettingsTest {
         assertEquals("DEBUG", settings.logLevel());
         assertEquals("beginning", settings.startPosition());
         assertEquals(ZoneId.of("Europe/Moscow"), settings.logTimezone());
+        assertNull(AgentSettings.fromEnvironment(env("LOG_TIMEZONE", "AUTO")).logTimezone());
         assertEquals("file:" + routes + "/*.yaml", settings.routesIncludePattern());
     }
 

@@ -1,6 +1,7 @@
 package io.marzban.iplimiter.bench;
 
 import io.marzban.iplimiter.agent.parse.AccessLineParser;
+import io.marzban.iplimiter.agent.parse.LogZone;
 import io.marzban.iplimiter.agent.parse.ParsedLines;
 import io.marzban.iplimiter.agent.ship.EventJson;
 import java.time.Clock;
@@ -37,7 +38,8 @@ public class LineStepsBenchmark {
     private static final int GROUP = 50;
 
     private final AccessLineParser parser =
-            new AccessLineParser("bench-node", "bench", ZoneOffset.UTC, Clock.systemUTC());
+            new AccessLineParser("bench-node", "bench",
+                    LogZone.fixed(ZoneOffset.UTC, Clock.systemUTC()), Clock.systemUTC());
     private final EventJson json = new EventJson();
     private List<String> lines;
     private ParsedLines parsed;

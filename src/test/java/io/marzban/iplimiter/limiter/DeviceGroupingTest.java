@@ -72,11 +72,9 @@ class DeviceGroupingTest {
 
     @Test
     void userLimitsComeFromTheFileCaseInsensitively() {
-        UserLimits limits = UserLimits.parse(2, List.of("# comment", "", "Maria 5", "bot exempt"));
+        Map<String, Limit> limits = LimitFile.parse(List.of("# comment", "", "Maria 5", "bot exempt"));
 
-        assertEquals(5, limits.limitOf("maria").getAsInt());
-        assertEquals(true, limits.limitOf("BOT").isEmpty());
-        assertEquals(2, limits.limitOf("ana").getAsInt());
-        assertThrows(IllegalArgumentException.class, () -> UserLimits.parse(2, List.of("maria 0")));
+        assertEquals(Map.of("maria", new Limit(5), "bot", Limit.EXEMPT), limits);
+        assertThrows(IllegalArgumentException.class, () -> LimitFile.parse(List.of("maria 0")));
     }
 }

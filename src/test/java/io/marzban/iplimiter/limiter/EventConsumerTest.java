@@ -6,6 +6,9 @@ import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.support.RedisServer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -29,7 +32,7 @@ class EventConsumerTest {
     void start() throws Exception {
         redis = RedisServer.start(dir);
         central = redis.central(5000);
-        consumer = new EventConsumer(central, Events.KEYS, Events.QUEUE, 2, 900, meters);
+        consumer = new EventConsumer(central, Events.KEYS, Events.QUEUE, 2, 900, Clock.systemUTC(), meters);
     }
 
     @AfterEach
@@ -55,6 +58,28 @@ class EventConsumerTest {
             long ttl = jedis.ttl(Events.KEYS.seen("maria"));
             assertEquals(true, ttl > 800 && ttl <= 900, "ttl " + ttl);
         }
+    }
+
+    @Test
+    void anEventStampedAfterTheMomentItIsCountedIsCountedAsOfThatMomentAndByNode() {
+        double consumedAt = 2_000_000_000.125;
+        EventConsumer atThatMoment = new EventConsumer(central, Events.KEYS, Events.QUEUE, 10, 900,
+                Clock.fixed(Instant.ofEpochSecond(2_000_000_000, 125_000_000), ZoneOffset.UTC), meters);
+        // a node writing +03:30 stamps read as UTC: 3.5 h ahead; then a correct one
+        Events.push(redis, Events.event("node-tehran", "maria", "198.51.100.1", consumedAt + 12_600, false),
+                Events.event("node-tehran", "maria", "198.51.100.2", consumedAt + 12_601, false),
+                Events.event("node-b", "maria", "203.0.113.9", consumedAt - 1, false));
+
+        assertEquals(3, atThatMoment.consumeAvailable());
+        try (Jedis jedis = redis.client()) {
+            // so it leaves the window ACTIVE_WINDOW after it was counted, not 3.5 h later
+            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), "198.51.100.1"));
+            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), "198.51.100.2"));
+            assertEquals(consumedAt - 1, jedis.zscore(Events.KEYS.seen("maria"), "203.0.113.9"));
+            assertEquals(consumedAt, jedis.zscore(Events.KEYS.users(), "maria"));
+        }
+        assertEquals(2, meters.get("marzban_limiter_events_from_future").tag("node", "node-tehran").counter().count());
+        assertEquals(null, meters.find("marzban_limiter_events_from_future").tag("node", "node-b").counter());
     }
 
     @Test

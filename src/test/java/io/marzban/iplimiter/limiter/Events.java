@@ -75,6 +75,12 @@ final class Events {
         return Math.round(timestamp * 1e6) / 1e6;
     }
 
+    /** Maria on three devices: two addresses seen by node-a, one by node-b. */
+    static void pushThreeDevices(RedisServer redis) {
+        push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
+                event("node-b", "maria", "203.0.113.7"));
+    }
+
     static void push(RedisServer redis, String... events) {
         push(redis, List.of(events));
     }

@@ -69,7 +69,7 @@ class LimiterCommandLineTest {
 
         assertEquals(2, limiter.waitForExit());
         assertEquals(List.of("marzban-ip-limiter-node: configuration error: USER_LIMITS_FILE='" + limits
-                + "' line 3: 'lots' is neither a limit of at least 1 nor 'exempt'"), limiter.outputLines());
+                + "' line 3: 'lots' is neither a limit from 1 to 10000 nor 'exempt'"), limiter.outputLines());
     }
 
     @Test

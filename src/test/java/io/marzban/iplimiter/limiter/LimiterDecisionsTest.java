@@ -3,6 +3,7 @@ package io.marzban.iplimiter.limiter;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.marzban.iplimiter.support.Http;
 import io.marzban.iplimiter.support.MarzbanStandIn;
 import io.marzban.iplimiter.support.MarzbanStandIn.Flavor;
 import io.marzban.iplimiter.support.MarzneshinStandIn;
@@ -181,6 +182,49 @@ class LimiterDecisionsTest {
                         "addresses out of the window are dropped");
                 assertEquals(1, jedis.hlen(Events.KEYS.nodes(panel.key("maria"))));
             }
+        }
+
+        /**
+         * A node whose Xray stamps +03:30 while its agent reads them as UTC (or whose clock is 3.5 h ahead): its
+         * events count as of the moment they are counted, so a phone moving Wi-Fi -> LTE -> office is judged as on a
+         * right node.
+         */
+        @ParameterizedTest
+        @ValueSource(ints = {0, 12_600})
+        void aPhoneMovingAcrossNetworksIsJudgedTheSameOnANodeStampingAhead(int secondsAhead) throws Exception {
+            panel.addUser("maria");
+            String port = Ports.freeText();
+            String wifi = "198.51.100.1";
+            String lte = "203.0.113.7";
+            String office = "192.0.2.50";
+            try (RunningLimiter limiter = RunningLimiter.start(env("ACTIVE_WINDOW", "2", "MANAGEMENT_PORT", port));
+                 Jedis jedis = redis.client()) {
+                jedis.set("{node_logs_queue}:heartbeat:node-a", String.format("{\"node_id\":\"node-a\",\"node_name\":"
+                        + "\"node-a\",\"version\":\"1.0.0\",\"file\":\"/var/log/xray/access.log\",\"offset\":1,"
+                        + "\"lag_bytes\":0,\"time\":%.6f}", System.currentTimeMillis() / 1000.0 + secondsAhead));
+                String nodes = Http.get("http://127.0.0.1:" + port + "/observe/limiter/nodes").body();
+                assertTrue(nodes.contains("\"node_id\":\"node-a\"") && nodes.contains("\"clock_skewed\":"
+                        + (secondsAhead > 0)), nodes);
+
+                for (String address : List.of(wifi, lte)) {
+                    Events.push(redis, event("node-a", "maria", address,
+                            System.currentTimeMillis() / 1000.0 + secondsAhead, false));
+                    Wait.until("the event counted", LIMIT, () -> redis.length(Events.QUEUE) == 0);
+                }
+                // Wi-Fi leaves the window ACTIVE_WINDOW after it was counted, while the phone, on LTE, keeps the
+                // user's keys alive; then it reaches the office
+                String user = "http://127.0.0.1:" + port + "/observe/limiter/users/" + panel.key("maria");
+                Wait.until("Wi-Fi out of the window", LIMIT, () -> {
+                    Events.push(redis, event("node-a", "maria", lte,
+                            System.currentTimeMillis() / 1000.0 + secondsAhead, false));
+                    return !Http.get(user).body().contains(wifi);
+                });
+                Events.push(redis, event("node-a", "maria", office,
+                        System.currentTimeMillis() / 1000.0 + secondsAhead, false));
+                awaitCheckedPastGrace(limiter);
+                assertEquals(secondsAhead > 0, limiter.meter("marzban_limiter_events_from_future") >= 3);
+            }
+            assertEquals(List.of(), panel.changes());
         }
 
         @Test

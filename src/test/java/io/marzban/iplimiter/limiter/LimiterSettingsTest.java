@@ -36,7 +36,8 @@ class LimiterSettingsTest {
         assertEquals("node_logs_queue", settings.queueKey());
         assertEquals(URI.create("https://panel.example.com:8000"), settings.panel().url());
         assertEquals(null, settings.panel().type(), "PANEL_TYPE=auto");
-        assertEquals(2, settings.limits().limitOf("anyone").getAsInt());
+        assertEquals(2, settings.ipLimit());
+        assertEquals(null, settings.limitFile());
         assertEquals(300_000, settings.activeWindowMillis());
         assertEquals(60_000, settings.violationGraceMillis());
         assertEquals(LimiterSettings.Action.REPORT, settings.action());
@@ -61,8 +62,8 @@ class LimiterSettingsTest {
 
         LimiterSettings settings = LimiterSettings.fromEnvironment(env);
         assertEquals("from a file", settings.panel().password());
-        assertEquals(4, settings.limits().limitOf("Maria").getAsInt());
-        assertTrue(settings.limits().limitOf("bot").isEmpty());
+        assertEquals(new Limit(4), settings.limitFile().current().get("maria"));
+        assertTrue(settings.limitFile().current().get("bot").exempt());
         assertEquals(1500, settings.activeWindowMillis());
         assertEquals(LimiterSettings.Action.DISABLE, settings.action());
     }

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.marzban.iplimiter.support.MarzbanStandIn;
-import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import java.net.InetAddress;
@@ -17,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +52,7 @@ class NotificationsTest {
                     "WEBHOOK_URL", "http://127.0.0.1:" + webhook.getAddress().getPort() + "/hook",
                     "WEBHOOK_SECRET_FILE", secret.toString());
             try (RunningLimiter limiter = RunningLimiter.start(env)) {
-                pushThreeAddresses(redis);
+                Events.pushThreeDevices(redis);
                 Wait.until("restored notified", Duration.ofSeconds(60), () -> received.stream()
                         .anyMatch(r -> r[0].contains("\"restored\"")));
             }
@@ -99,8 +97,9 @@ class NotificationsTest {
             Map<String, String> env = env(redis, marzban, "TELEGRAM_BOT_TOKEN_FILE", token.toString(),
                     "TELEGRAM_CHAT_ID", "4242", "TELEGRAM_API_URL", "http://127.0.0.1:" + telegram.getAddress().getPort());
             try (RunningLimiter limiter = RunningLimiter.start(env)) {
-                pushThreeAddresses(redis);
-                Wait.until("a Telegram message", Duration.ofSeconds(60), () -> !requests.isEmpty());
+                Events.pushThreeDevices(redis);
+                Wait.until("a Telegram message", Duration.ofSeconds(60),
+                        () -> requests.stream().anyMatch(r -> r.contains("/sendMessage ")));
                 Wait.until("counted as sent", Duration.ofSeconds(60),
                         () -> limiter.meter("marzban_limiter_notifications") >= 1);
                 assertTrue(!limiter.logged("bot-token"), "the token is never logged");
@@ -108,23 +107,16 @@ class NotificationsTest {
         } finally {
             telegram.stop(0);
         }
-        String request = requests.get(0);
+        // the bot's commands poll getUpdates too: the first message sent
+        String request = requests.stream().filter(r -> r.contains("/sendMessage ")).findFirst().orElseThrow();
         assertTrue(request.startsWith("/bot123456:bot-token/sendMessage "), request);
         assertTrue(request.contains("4242") && request.contains("over_limit") && request.contains("maria"), request);
     }
 
     private static Map<String, String> env(RedisServer redis, MarzbanStandIn marzban, String... more) {
-        Map<String, String> env = new HashMap<>(Map.of("CENTRAL_REDIS_URL", redis.url(), "MARZBAN_URL", marzban.url(),
-                "MARZBAN_USERNAME", MarzbanStandIn.ADMIN, "MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD,
-                "MANAGEMENT_PORT", Ports.freeText(), "VIOLATION_GRACE", "0.5", "CHECK_INTERVAL", "0.2"));
-        for (int i = 0; i < more.length; i += 2) {
-            env.put(more[i], more[i + 1]);
-        }
+        Map<String, String> env = LimiterEnv.of(redis, marzban, more);
+        env.putIfAbsent("VIOLATION_GRACE", "0.5");
+        env.putIfAbsent("CHECK_INTERVAL", "0.2");
         return env;
-    }
-
-    private static void pushThreeAddresses(RedisServer redis) {
-        Events.push(redis, event("node-a", "maria", "198.51.100.1"), event("node-a", "maria", "198.51.100.2"),
-                event("node-b", "maria", "203.0.113.7"));
     }
 }

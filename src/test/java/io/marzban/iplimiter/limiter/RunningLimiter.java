@@ -46,6 +46,14 @@ final class RunningLimiter implements AutoCloseable {
         return search.gauge() == null ? 0 : search.gauge().value();
     }
 
+    /** The value of the counter with this tag; 0 before it exists. */
+    double counter(String name, String tag, String value) {
+        Counter counter = running.main().getCamelContext().getRegistry()
+                .lookupByNameAndType(MicrometerConstants.METRICS_REGISTRY_NAME, MeterRegistry.class)
+                .find(name).tag(tag, value).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
     /** Waits until {@code more} further user checks have completed. */
     void awaitChecks(int more) throws InterruptedException {
         double target = meter("marzban_limiter_checks") + more;

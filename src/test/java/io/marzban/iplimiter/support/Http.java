@@ -7,7 +7,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
-/** GET requests to an agent's management server. */
+/** Requests to a management server (the agent's or the limiter's). */
 public final class Http {
 
     private Http() {
@@ -20,7 +20,17 @@ public final class Http {
 
     /** With {@code credentials} ("user:password") sent as HTTP basic authentication, when not null. */
     public static HttpResponse<String> get(String url, String credentials) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url));
+        return send("GET", url, credentials, null, null);
+    }
+
+    /** Any method; with a body of {@code contentType} when {@code body} is not null. */
+    public static HttpResponse<String> send(String method, String url, String credentials, String contentType,
+                                            String body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).method(method, body == null
+                ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (contentType != null) {
+            request.header("Content-Type", contentType);
+        }
         if (credentials != null) {
             request.header("Authorization", "Basic "
                     + Base64.getEncoder().encodeToString(credentials.getBytes(StandardCharsets.UTF_8)));

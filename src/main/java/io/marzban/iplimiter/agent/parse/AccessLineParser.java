@@ -2,7 +2,6 @@ package io.marzban.iplimiter.agent.parse;
 
 import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneId;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.function.Predicate;
@@ -28,6 +27,7 @@ public final class AccessLineParser {
 
     private final String nodeId;
     private final String nodeName;
+    private final LogZone logZone;
     private final LogTimestamp.Reader timestamps;
     private final Clock clock;
     private final KnownDetours detours = new KnownDetours();
@@ -38,10 +38,11 @@ public final class AccessLineParser {
      * @param logZone  time zone of the Xray process, whose local time the log lines carry
      * @param clock    source of {@code processed_at}
      */
-    public AccessLineParser(String nodeId, String nodeName, ZoneId logZone, Clock clock) {
+    public AccessLineParser(String nodeId, String nodeName, LogZone logZone, Clock clock) {
         this.nodeId = nodeId;
         this.nodeName = nodeName;
-        this.timestamps = new LogTimestamp.Reader(logZone);
+        this.logZone = logZone;
+        this.timestamps = new LogTimestamp.Reader(logZone::current);
         this.clock = clock;
     }
 
@@ -128,12 +129,14 @@ public final class AccessLineParser {
 
     /**
      * Tells the lines stamped at or after {@code since} (at whole-second precision, as some Xray versions write whole
-     * seconds); a line without a valid timestamp is not.
+     * seconds), in the zone set or learned (none while auto has learned none); a line without a valid timestamp is
+     * not.
      */
     public Predicate<String> stampedSince(Instant since) {
         long sinceSecond = since.getEpochSecond();
+        LogTimestamp.Reader sureReading = new LogTimestamp.Reader(logZone::sureOfSince);
         return line -> {
-            LogTimestamp timestamp = timestamps.parseAtStart(significantPart(line));
+            LogTimestamp timestamp = sureReading.parseAtStart(significantPart(line));
             return timestamp != null && timestamp.epochSecond() >= sinceSecond;
         };
     }

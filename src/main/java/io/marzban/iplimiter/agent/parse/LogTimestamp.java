@@ -5,6 +5,8 @@ import java.time.LocalDateTime;
 import java.time.Month;
 import java.time.Year;
 import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.function.Supplier;
 
 /**
  * The {@code yyyy/MM/dd HH:mm:ss[.fraction]} prefix of a log line, written in the writing process's local time.
@@ -32,13 +34,15 @@ record LogTimestamp(long epochSecond, int nanos, int end) {
      */
     static final class Reader {
 
-        private record Second(String text, long epochSecond) {
+        /** A second's text, converted in {@code zone}: a conversion in another zone than the current is redone. */
+        private record Second(String text, ZoneId zone, long epochSecond) {
         }
 
-        private final ZoneId zone;
+        private final Supplier<ZoneId> zone;
         private volatile Second last;
 
-        Reader(ZoneId zone) {
+        /** @param zone the zone the stamps are written in now (it may change while the log is read) */
+        Reader(Supplier<ZoneId> zone) {
             this.zone = zone;
         }
 
@@ -48,16 +52,17 @@ record LogTimestamp(long epochSecond, int nanos, int end) {
                 return null;
             }
             Second second = last;
-            if (second == null || !text.regionMatches(0, second.text, 0, SECOND_END)) {
+            ZoneId current = zone.get();
+            if (second == null || second.zone != current || !text.regionMatches(0, second.text, 0, SECOND_END)) {
                 LocalDateTime local = wholeSecond(text);
                 if (local == null) {
                     return null;
                 }
-                long epochSecond = local.atZone(zone).toEpochSecond();
+                long epochSecond = local.atZone(current).toEpochSecond();
                 if (epochSecond < 0) {
                     return null; // 1970 east of UTC: events are shipped as non-negative epoch seconds
                 }
-                second = new Second(text.substring(0, SECOND_END), epochSecond);
+                second = new Second(text.substring(0, SECOND_END), current, epochSecond);
                 last = second;
             }
             int end = SECOND_END;
@@ -83,6 +88,15 @@ record LogTimestamp(long epochSecond, int nanos, int end) {
             }
             return new LogTimestamp(second.epochSecond, nanos - nanos % NANOS_PER_MICRO, end);
         }
+    }
+
+    /**
+     * The wall time at the start of {@code text} as if it were UTC, in epoch seconds (whole seconds: the fraction is
+     * not read); {@link Long#MIN_VALUE} unless the text starts with a valid date and time.
+     */
+    static long wallSecondAtStart(String text) {
+        LocalDateTime local = text.length() <= SECOND_END ? null : wholeSecond(text);
+        return local == null ? Long.MIN_VALUE : local.toEpochSecond(ZoneOffset.UTC);
     }
 
     /** The valid date and time in {@code text[0, 19)}, or null. */

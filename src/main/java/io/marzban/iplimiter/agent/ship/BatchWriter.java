@@ -3,6 +3,7 @@ package io.marzban.iplimiter.agent.ship;
 import io.marzban.iplimiter.agent.position.FilePosition;
 import io.marzban.iplimiter.agent.position.RedisPositionStore;
 import io.marzban.iplimiter.redis.CentralRedis;
+import io.marzban.iplimiter.redis.KeySpace;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -221,7 +222,7 @@ public final class BatchWriter {
                 || System.nanoTime() - heartbeatSentNanos >= HEARTBEAT_EVERY_NANOS);
         if (beating) {
             transaction.sendCommand(Protocol.Command.SET, heartbeat.key(), heartbeat.value(position), "EX",
-                    Integer.toString(Heartbeat.TTL_SECONDS));
+                    Integer.toString(KeySpace.HEARTBEAT_TTL_SECONDS));
         }
         transaction.sendCommand(Protocol.Command.EXEC);
         // OK for MULTI, QUEUED for each step, then EXEC's reply

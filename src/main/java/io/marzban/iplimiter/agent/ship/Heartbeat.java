@@ -17,12 +17,12 @@ import redis.clients.jedis.params.SetParams;
 /**
  * The node's sign of life in the central Redis, so that the centre can tell "no users" from "node down":
  * {@code {<QUEUE_KEY>}:heartbeat:<NODE_ID>} holding {@code {node_id, node_name, version, file, offset,
- * lag_bytes, time}} for {@value #TTL_SECONDS} s. Set with a batch (in its transaction) every 10 s while shipping,
+ * lag_bytes, time}} for {@value KeySpace#HEARTBEAT_TTL_SECONDS} s ({@code time} is the node's own clock, which the
+ * limiter compares with its own). Set with a batch (in its transaction) every 10 s while shipping,
  * and every 30 s while idle.
  */
 public final class Heartbeat {
 
-    static final int TTL_SECONDS = 90;
     private static final JsonFactory JSON = new JsonFactory();
     private static final String VERSION = versionOfThisJar();
 
@@ -47,11 +47,11 @@ public final class Heartbeat {
     }
 
     String key() {
-        return keys.prefix() + "heartbeat:" + nodeId;
+        return keys.heartbeat(nodeId);
     }
 
     static SetParams expiry() {
-        return SetParams.setParams().ex(TTL_SECONDS);
+        return SetParams.setParams().ex(KeySpace.HEARTBEAT_TTL_SECONDS);
     }
 
     /** The heartbeat's value once {@code committed} is shipped (null before the first batch of this run). */

@@ -34,8 +34,11 @@ public final class FileTailer implements Runnable {
         /**
          * @param caughtUp true for the last group of a read that began more than a buffer (128 KiB) behind the end
          *                 of the file: the tailer was behind (a burst, a backlog) and has now read all there is
+         * @param writtenAfterNanos System.nanoTime() of a look that found the file read to its end, so the lines were
+         *                 written after it; 0 when not known (the first read of a file, a read after a failure)
          */
-        void accept(List<String> lines, FilePosition endOfLastLine, boolean caughtUp) throws Exception;
+        void accept(List<String> lines, FilePosition endOfLastLine, boolean caughtUp, long writtenAfterNanos)
+                throws Exception;
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(FileTailer.class);
@@ -68,6 +71,8 @@ public final class FileTailer implements Runnable {
     /** The size the current read goes up to, and whether it began more than a buffer behind it. */
     private long readTo;
     private boolean readingBacklog;
+    /** The lines of the current read were written after this (System.nanoTime); 0 when not known. */
+    private long readWrittenAfterNanos;
 
     public FileTailer(TailOptions options, PositionStore positions, LineSink sink) {
         this.pathName = options.path().toString();
@@ -202,6 +207,7 @@ public final class FileTailer implements Runnable {
         // a steady stream, read every readInterval, never gets this far behind; a burst or a backlog does
         readingBacklog = size - file.offset() > buffer.capacity();
         readTo = size;
+        readWrittenAfterNanos = file.readToEndNanos();
         try {
             readLinesUpTo(size);
         } finally {
@@ -252,7 +258,8 @@ public final class FileTailer implements Runnable {
         List<String> lines = group;
         group = new ArrayList<>(linesPerGroup);
         try {
-            sink.accept(lines, new FilePosition(pathName, file.identity(), groupEnd), lastOfRead && readingBacklog);
+            sink.accept(lines, new FilePosition(pathName, file.identity(), groupEnd), lastOfRead && readingBacklog,
+                    readWrittenAfterNanos);
             linesRead.addAndGet(lines.size());
             return true;
         } catch (Exception e) {

@@ -56,6 +56,8 @@ final class OpenFile implements AutoCloseable {
     private long sizeAtLastRead;
     /** When the file was opened or last found grown (and so read). */
     private long lastGrowthNanos;
+    /** When a look last found every byte of the file read (System.nanoTime); 0 while not known since opening. */
+    private long readToEndNanos;
     /** Modification time of this file when last seen at the path: orders it among rotated files. */
     private long lastSeenModifiedNanos;
     /** Why the file at the path cannot be opened (missing, unreadable), or null. */
@@ -125,6 +127,7 @@ final class OpenFile implements AutoCloseable {
         lines.restartAtLine();
         sizeAtLastRead = -1;
         lastGrowthNanos = System.nanoTime();
+        readToEndNanos = 0;
     }
 
     /** Looks at the file's size and first bytes; on {@link Change#GREW} the new bytes are to be read now. */
@@ -134,7 +137,11 @@ final class OpenFile implements AutoCloseable {
         if (current < offset) {
             return Change.SHRANK;
         }
-        if (current == sizeAtLastRead || current == offset) {
+        if (current == offset) {
+            readToEndNanos = System.nanoTime();
+            return Change.NONE;
+        }
+        if (current == sizeAtLastRead) {
             return Change.NONE;
         }
         if (!identity.matches(channel, device, inode)) {
@@ -167,6 +174,7 @@ final class OpenFile implements AutoCloseable {
     /** Reads the file from its start again, as a new file (truncated, and maybe written again). */
     void readAgainFromStart() throws IOException {
         offset = 0;
+        readToEndNanos = 0;
         identity = FileIdentity.of(channel, device, inode);
         lines.restartAtLine();
         sizeAtLastRead = -1;
@@ -175,11 +183,13 @@ final class OpenFile implements AutoCloseable {
     /** Makes the next look read, even if the file did not grow (a read failed or was cut short). */
     void readAgain() {
         sizeAtLastRead = -1;
+        readToEndNanos = 0;
     }
 
     /** Goes back to the start of lines the sink could not take, to offer them again. */
     void offerAgainFrom(long lineStart) {
         offset = lineStart;
+        readToEndNanos = 0;
         lines.restartAtLine();
         sizeAtLastRead = -1;
     }
@@ -205,6 +215,14 @@ final class OpenFile implements AutoCloseable {
 
     boolean quietFor(long millis) {
         return nanosSinceGrowth() >= TimeUnit.MILLISECONDS.toNanos(millis);
+    }
+
+    /**
+     * When a look last found the whole file read (System.nanoTime): the lines after the offset were written since.
+     * 0 when not known: since the file was opened, read again or offered again.
+     */
+    long readToEndNanos() {
+        return readToEndNanos;
     }
 
     /** Time since the file was opened or last found grown (and so read). */

@@ -17,6 +17,13 @@ public final class TailConstants {
      */
     public static final String READ_GENERATION_HEADER = "TailReadGeneration";
 
+    /**
+     * {@link System#nanoTime()} of the last look that found the file read to its very end: every line in the body
+     * was written after it. Absent when that is not known (the first read of a file, a read after a failure), so a
+     * group read from a backlog never has a recent one.
+     */
+    public static final String WRITTEN_AFTER_HEADER = "TailWrittenAfterNanos";
+
     private TailConstants() {
     }
 }

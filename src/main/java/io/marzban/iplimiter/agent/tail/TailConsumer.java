@@ -49,7 +49,8 @@ public final class TailConsumer extends DefaultConsumer implements TailStatus, H
 
     private void startTailer() {
         long stamp = generation;
-        tailer = new FileTailer(options, positions, (lines, end, caughtUp) -> send(lines, end, caughtUp, stamp));
+        tailer = new FileTailer(options, positions,
+                (lines, end, caughtUp, writtenAfter) -> send(lines, end, caughtUp, writtenAfter, stamp));
         thread.execute(tailer); // after the tailer before it has returned: one reader at a time
     }
 
@@ -141,14 +142,17 @@ public final class TailConsumer extends DefaultConsumer implements TailStatus, H
         this.healthCheck = healthCheck;
     }
 
-    private void send(List<String> lines, FilePosition endOfLastLine, boolean caughtUp, long readGeneration)
-            throws Exception {
+    private void send(List<String> lines, FilePosition endOfLastLine, boolean caughtUp, long writtenAfterNanos,
+                      long readGeneration) throws Exception {
         Exchange exchange = createExchange(false);
         try {
             exchange.getMessage().setBody(lines);
             exchange.getMessage().setHeader(TailConstants.POSITION_HEADER, endOfLastLine);
             exchange.getMessage().setHeader(TailConstants.CAUGHT_UP_HEADER, caughtUp);
             exchange.getMessage().setHeader(TailConstants.READ_GENERATION_HEADER, readGeneration);
+            if (writtenAfterNanos != 0) {
+                exchange.getMessage().setHeader(TailConstants.WRITTEN_AFTER_HEADER, writtenAfterNanos);
+            }
             getProcessor().process(exchange);
             if (exchange.getException() != null) {
                 throw exchange.getException();

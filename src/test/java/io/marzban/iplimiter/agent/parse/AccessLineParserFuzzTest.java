@@ -36,7 +36,8 @@ class AccessLineParserFuzzTest {
     private static final String[] NOISE = {"\u0000", "\r", "\t", " ", "\uFFFD", "[", "]", ":", "from ", "email:",
         " accepted ", "\u00e9", "\ud83d\ude00", "\\", "\"", "%"};
 
-    private final AccessLineParser parser = new AccessLineParser("node-1", "fuzz", ZoneOffset.UTC,
+    private final AccessLineParser parser = new AccessLineParser("node-1", "fuzz",
+            LogZone.fixed(ZoneOffset.UTC, Clock.systemUTC()),
             Clock.fixed(Instant.parse("2026-11-24T00:00:00Z"), ZoneOffset.UTC));
 
     @Test

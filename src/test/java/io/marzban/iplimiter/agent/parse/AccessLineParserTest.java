@@ -20,7 +20,8 @@ class AccessLineParserTest {
     private static final String MIB_FILLER = "x".repeat(1 << 20);
 
     private final AccessLineParser parser =
-            new AccessLineParser("node-1", "Frankfurt 1", ZoneOffset.UTC, Clock.fixed(NOW, ZoneOffset.UTC));
+            new AccessLineParser("node-1", "Frankfurt 1",
+                    LogZone.fixed(ZoneOffset.UTC, Clock.systemUTC()), Clock.fixed(NOW, ZoneOffset.UTC));
 
     private ConnectionEvent event(String line) {
         return assertInstanceOf(ConnectionEvent.class, parser.parse(line));
@@ -299,7 +300,8 @@ class AccessLineParserTest {
 
     @Test
     void timestampIsLocalTimeOfTheLogZone() {
-        AccessLineParser moscow = new AccessLineParser("node-1", "Frankfurt 1", ZoneId.of("Europe/Moscow"),
+        AccessLineParser moscow = new AccessLineParser("node-1", "Frankfurt 1",
+                LogZone.fixed(ZoneId.of("Europe/Moscow"), Clock.systemUTC()),
                 Clock.fixed(NOW, ZoneOffset.UTC));
         ParsedLine parsed = moscow.parse("2025/03/01 18:04:11.093528 from 198.51.100.23:40112 accepted tcp:a:443 email: 17.maria");
         assertEquals(Instant.parse("2025-03-01T15:04:11.093528Z"), assertInstanceOf(ConnectionEvent.class, parsed).timestamp());
@@ -437,7 +439,8 @@ class AccessLineParserTest {
 
     @Test
     void tellsLinesStampedSinceAnInstantAtWholeSecondsInTheLogZone() {
-        AccessLineParser moscow = new AccessLineParser("node-1", "Frankfurt 1", ZoneId.of("Europe/Moscow"),
+        AccessLineParser moscow = new AccessLineParser("node-1", "Frankfurt 1",
+                LogZone.fixed(ZoneId.of("Europe/Moscow"), Clock.systemUTC()),
                 Clock.fixed(NOW, ZoneOffset.UTC));
         var since = moscow.stampedSince(Instant.parse("2025-03-01T18:04:11.700Z")); // 21:04:11.7 in Moscow
         String rest = " from 198.51.100.23:50234 accepted tcp:www.google.com:443 [VLESS_TCP_REALITY >> DIRECT] email: 17.maria";
@@ -452,7 +455,8 @@ class AccessLineParserTest {
 
     @Test
     void aTimeBeforeTheEpochInTheLogZoneIsMalformed() {
-        AccessLineParser moscow = new AccessLineParser("node-1", "Frankfurt 1", ZoneId.of("Europe/Moscow"),
+        AccessLineParser moscow = new AccessLineParser("node-1", "Frankfurt 1",
+                LogZone.fixed(ZoneId.of("Europe/Moscow"), Clock.systemUTC()),
                 Clock.fixed(NOW, ZoneOffset.UTC));
         String rest = " from 198.51.100.23:50234 accepted tcp:www.google.com:443 [in >> out] email: 17.maria";
         assertEquals(SkipReason.MALFORMED, moscow.parse("1970/01/01 02:59:59.999999" + rest));

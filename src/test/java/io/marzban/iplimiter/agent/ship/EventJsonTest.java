@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.marzban.iplimiter.agent.parse.AccessLineParser;
 import io.marzban.iplimiter.agent.parse.ConnectionEvent;
+import io.marzban.iplimiter.agent.parse.LogZone;
 import io.marzban.iplimiter.agent.parse.ParsedLines;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.json.JsonWriteFeature;
@@ -73,7 +74,8 @@ class EventJsonTest {
     /** A group reuses what repeats (node fields, seconds, processed_at); each event must still read as if alone. */
     @Test
     void aGroupIsWrittenAsEachOfItsEventsAlone() {
-        AccessLineParser parser = new AccessLineParser("node-1", "Zürich 1", ZoneOffset.UTC,
+        AccessLineParser parser = new AccessLineParser("node-1", "Zürich 1",
+                LogZone.fixed(ZoneOffset.UTC, Clock.systemUTC()),
                 Clock.fixed(Instant.parse("2025-03-01T18:10:00.5Z"), ZoneOffset.UTC));
         String rest = " from 198.51.100.23:40112 accepted tcp:a:443 [in >> out] email: ";
         ParsedLines group = parser.parseAll(List.of(
@@ -119,7 +121,8 @@ class EventJsonTest {
         ObjectMapper jackson = JsonMapper.builder().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
                 .enable(JsonWriteFeature.COMBINE_UNICODE_SURROGATES_IN_UTF8).build();
         Random random = new Random(7);
-        AccessLineParser parser = new AccessLineParser("node-1", "Zürich 1", ZoneOffset.UTC,
+        AccessLineParser parser = new AccessLineParser("node-1", "Zürich 1",
+                LogZone.fixed(ZoneOffset.UTC, Clock.systemUTC()),
                 Clock.fixed(Instant.parse("2025-03-01T18:10:00.5Z"), ZoneOffset.UTC));
         List<ConnectionEvent> events = new ArrayList<>(parser.parseAll(AccessLines.FORMAT_NOTE_EXAMPLES).events());
         for (int round = 0; round < 2_000; round++) {

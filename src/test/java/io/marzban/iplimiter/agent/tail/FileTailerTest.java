@@ -38,6 +38,7 @@ class FileTailerTest {
 
     private final List<String> lines = Collections.synchronizedList(new ArrayList<>());
     private final List<FilePosition> positions = Collections.synchronizedList(new ArrayList<>());
+    private final List<Long> writtenAfterOfLines = Collections.synchronizedList(new ArrayList<>());
     private FileTailer tailer;
     private Thread thread;
     private MemoryStore store;
@@ -83,9 +84,10 @@ class FileTailerTest {
     void handsOverGroupsOfAtMostTheGroupSizeEachEndingAtItsLastLine() throws Exception {
         Path log = write("access.log", "a1\na2\na3\na4\na5\na6\na7\nhalf");
         List<List<String>> groups = Collections.synchronizedList(new ArrayList<>());
-        start(log, "beginning", null, 65_536, 3, (List<String> group, FilePosition end, boolean caughtUp) -> {
+        start(log, "beginning", null, 65_536, 3, (List<String> group, FilePosition end, boolean caughtUp,
+                long writtenAfter) -> {
             groups.add(group);
-            record(group, end, caughtUp);
+            record(group, end, caughtUp, writtenAfter);
         });
         awaitLines(7);
         append(log, "-done\nb\n");
@@ -100,14 +102,30 @@ class FileTailerTest {
     void flagsTheLastGroupOfAReadThatBeganMoreThanABufferBehindAsCaughtUp() throws Exception {
         Path log = write("access.log", hundredByteLines("backlog", 0, 1_500)); // 150,000 bytes: more than 128 KiB
         List<Boolean> flags = Collections.synchronizedList(new ArrayList<>());
-        start(log, "beginning", null, 65_536, 1_000, (List<String> group, FilePosition end, boolean caughtUp) -> {
+        start(log, "beginning", null, 65_536, 1_000, (List<String> group, FilePosition end, boolean caughtUp,
+                long writtenAfter) -> {
             flags.add(caughtUp);
-            record(group, end, caughtUp);
+            record(group, end, caughtUp, writtenAfter);
         });
         awaitLines(1_500);
         append(log, "b1\nb2\nb3\n"); // a few lines: the tailer was not behind
         awaitLines(1_503);
         assertEquals(List.of(false, true, false), flags);
+    }
+
+    @Test
+    void saysLinesWereWrittenAfterALookOnlyWhenAllBeforeThemWasReadThen() throws Exception {
+        Path log = write("access.log", "old1\nold2\n");
+        start(log, "beginning", null);
+        awaitLines(2);
+        append(log, "new\n");
+        long afterAppend = System.nanoTime();
+        awaitLines(3);
+        // the file's first read catches up: when its lines were written is not known
+        assertEquals(List.of(0L, 0L), writtenAfterOfLines.subList(0, 2));
+        // a later line was not there when the tailer last found the file read to its end
+        long writtenAfter = writtenAfterOfLines.get(2);
+        assertTrue(writtenAfter != 0 && writtenAfter - afterAppend < 0, "written after " + writtenAfter);
     }
 
     @Test
@@ -138,11 +156,12 @@ class FileTailerTest {
     void offersAWholeGroupAgainWhenTheSinkFails() throws Exception {
         Path log = write("access.log", "one\ntwo\nthree\nfour\n");
         AtomicInteger calls = new AtomicInteger();
-        start(log, "beginning", null, 65_536, 2, (List<String> group, FilePosition end, boolean caughtUp) -> {
+        start(log, "beginning", null, 65_536, 2, (List<String> group, FilePosition end, boolean caughtUp,
+                long writtenAfter) -> {
             if (calls.incrementAndGet() == 2) {
                 throw new IllegalStateException("writer is stopping");
             }
-            record(group, end, caughtUp);
+            record(group, end, caughtUp, writtenAfter);
         });
         awaitLines(4);
         assertEquals(List.of("one", "two", "three", "four"), lines);
@@ -328,9 +347,10 @@ class FileTailerTest {
         List<String> backlog = IntStream.range(0, 3000).mapToObj(i -> "line-" + i + "-" + "x".repeat(40)).toList();
         Path log = write("access.log", String.join("\n", backlog) + "\n");
         CountDownLatch released = new CountDownLatch(1);
-        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp,
+                long writtenAfter) -> {
             released.await(); // the shipper is behind: the rest of the file waits unread
-            record(group, end, caughtUp);
+            record(group, end, caughtUp, writtenAfter);
         });
         Thread.sleep(200);
         Files.copy(log, dir.resolve("access.log.1"));
@@ -348,9 +368,10 @@ class FileTailerTest {
         List<String> fresh = IntStream.range(0, 6000).mapToObj(i -> "new-" + i + "-" + "y".repeat(40)).toList();
         Path log = write("access.log", String.join("\n", backlog) + "\n");
         CountDownLatch released = new CountDownLatch(1);
-        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp,
+                long writtenAfter) -> {
             released.await();
-            record(group, end, caughtUp);
+            record(group, end, caughtUp, writtenAfter);
         });
         Thread.sleep(200);
         Files.copy(log, dir.resolve("access.log.1"));
@@ -366,9 +387,10 @@ class FileTailerTest {
     void readsTheMiddleFileEvenWhenTheFinishedOneWasDeletedMeanwhile() throws Exception {
         Path log = write("access.log", "a-1\na-2\n");
         CountDownLatch released = new CountDownLatch(1);
-        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp,
+                long writtenAfter) -> {
             released.await(); // behind while two rotations happen
-            record(group, end, caughtUp);
+            record(group, end, caughtUp, writtenAfter);
         });
         Thread.sleep(200);
         Path first = dir.resolve("access.log.2");
@@ -460,11 +482,12 @@ class FileTailerTest {
     void offersALineAgainWhenTheSinkFails() throws Exception {
         Path log = write("access.log", "one\ntwo\n");
         AtomicInteger calls = new AtomicInteger();
-        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp) -> {
+        start(log, "beginning", null, (List<String> group, FilePosition end, boolean caughtUp,
+                long writtenAfter) -> {
             if (calls.incrementAndGet() == 2) {
                 throw new IllegalStateException("writer is stopping");
             }
-            record(group, end, caughtUp);
+            record(group, end, caughtUp, writtenAfter);
         });
         awaitLines(2);
         assertEquals(List.of("one", "two"), lines);
@@ -518,9 +541,10 @@ class FileTailerTest {
     }
 
     /** With groups of one line (as these tests use), each position is the end of its line. */
-    private void record(List<String> group, FilePosition end, boolean caughtUp) {
+    private void record(List<String> group, FilePosition end, boolean caughtUp, long writtenAfter) {
         lines.addAll(group);
         positions.add(end);
+        writtenAfterOfLines.addAll(java.util.Collections.nCopies(group.size(), writtenAfter));
     }
 
     private void awaitLines(int count) throws InterruptedException {
