@@ -52,15 +52,16 @@ public record UserInspection(CentralRedis redis, LimiterKeys keys, UserNames nam
             return Reply.empty(404); // one user name, as the path's only segment
         }
         try {
+            String key = names.keyOf(user);
             if (limit) {
-                return limitChange.answer(request, user);
+                return limitChange.answer(request, names.ref(key).name()); // limits name users
             }
             if (!"GET".equals(request.getRequestMethod())) {
                 request.getResponseHeaders().set("Allow", "GET");
                 return Reply.empty(405);
             }
             limits.refresh();
-            return new Reply(200, Reply.JSON, JSON.writeValueAsBytes(describe(user)));
+            return new Reply(200, Reply.JSON, JSON.writeValueAsBytes(describe(key)));
         } catch (CentralRedisException e) {
             return Reply.text(503, null, String.valueOf(e.getMessage()));
         }
@@ -77,6 +78,16 @@ public record UserInspection(CentralRedis redis, LimiterKeys keys, UserNames nam
 
     long overCount() {
         return redis.call(jedis -> jedis.zcard(keys.over()));
+    }
+
+    /** The key of the user an operator names: by its username or, where the events give one, its id. */
+    String keyOf(String name) {
+        return names.keyOf(name);
+    }
+
+    /** The name per-user limits know the user an operator names by. */
+    String limitName(String name) {
+        return names.ref(names.keyOf(name)).name();
     }
 
     Map<String, Object> describe(String user) {
