@@ -56,7 +56,9 @@ class Marzban(http.server.BaseHTTPRequestHandler):
         self.reply({"access_token": "bench-token", "token_type": "bearer"})
 
     def do_GET(self):
-        if self.path.startswith("/api/user/"):
+        if self.path == "/openapi.json":
+            self.reply({"info": {"title": "MarzbanAPI", "version": "0.8.4"}})
+        elif self.path.startswith("/api/user/"):
             self.reply({"username": self.path.rsplit("/", 1)[1], "status": "active", "expire": None,
                         "data_limit": None, "used_traffic": 0, "on_hold_expire_duration": None,
                         "on_hold_timeout": None})

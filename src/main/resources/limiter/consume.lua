@@ -6,6 +6,7 @@
 --
 -- KEYS[1]  the queue (agents LPUSH, so the oldest event is at the right end)
 -- KEYS[2]  the users index: user -> last connection (epoch seconds)
+-- KEYS[3]  the names: user id -> username
 -- ARGV[1]  how many events to take at most
 -- ARGV[2]  prefix of the seen keys: <prefix><user> is a sorted set, "<member>@<slot>" -> the latest connection
 --          of that member within that slot (epoch seconds), one entry per member and slot of ARGV[6] seconds
@@ -18,6 +19,26 @@
 -- A member is the client address, or "f|" .. address when the node took it from X-Forwarded-For.
 -- Returns {events taken, malformed events among them (dropped: they can never be counted)}, then for each node that
 -- sent events stamped after ARGV[5] (a wrong LOG_TIMEZONE, a clock ahead): its node_id and how many (clamped to now).
+
+-- A user's key: the panel's user id where the event has one (PasarGuard 5 names users by id alone), with the
+-- username it stands for kept in KEYS[3]; else the username, or the email without Marzban's "<id>." prefix.
+local function userKey(event)
+  if type(event.user_id) == 'number' and event.user_id >= 0 and event.user_id < 1e18 then
+    local key = string.format('%d', event.user_id)
+    if type(event.username) == 'string' then
+      redis.call('HSET', KEYS[3], key, event.username)
+    end
+    return key
+  end
+  if type(event.username) == 'string' then
+    return event.username
+  end
+  if type(event.email) == 'string' then
+    -- usernames may hold dots, so split at the first one
+    return string.match(event.email, '^%d+%.(.+)$') or event.email
+  end
+end
+
 local events = redis.call('RPOP', KEYS[1], ARGV[1])
 if not events then
   return {0, 0}
@@ -32,11 +53,7 @@ for _, raw in ipairs(events) do
   if decoded and type(event) == 'table' then
     at = event.timestamp
     address = event.client_ip
-    user = event.username
-    if type(user) ~= 'string' and type(event.email) == 'string' then
-      -- Marzban's email is <user id>.<username>; usernames may hold dots, so split at the first one
-      user = string.match(event.email, '^%d+%.(.+)$') or event.email
-    end
+    user = userKey(event)
   end
   if type(user) == 'string' and user ~= '' and type(address) == 'string' and address ~= ''
       and type(at) == 'number' then

@@ -1,11 +1,15 @@
 package io.marzban.iplimiter;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marzban.iplimiter.agent.RunningAgent;
 import io.marzban.iplimiter.limiter.Limiter;
 import io.marzban.iplimiter.limiter.LimiterSettings;
 import io.marzban.iplimiter.support.MarzbanStandIn;
+import io.marzban.iplimiter.support.MarzbanStandIn.Flavor;
+import io.marzban.iplimiter.support.MarzneshinStandIn;
+import io.marzban.iplimiter.support.PanelStandIn;
 import io.marzban.iplimiter.support.Ports;
 import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.RunningMain;
@@ -18,12 +22,17 @@ import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Both halves at once: two node agents follow their access logs, the limiter disables the user in Marzban. */
+/**
+ * Both halves at once: two node agents follow their access logs, where each panel's nodes name users their own way
+ * ({@code 42.maria}, or PasarGuard 5's bare {@code 42}); the limiter disables the user in the panel and restores it.
+ */
 class AgentAndLimiterTest {
 
     private static final DateTimeFormatter XRAY_TIME = DateTimeFormatter.ofPattern("yyyy/MM/dd HH:mm:ss.SSSSSS");
@@ -31,30 +40,48 @@ class AgentAndLimiterTest {
     @TempDir
     Path dir;
 
-    @Test
-    void aUserConnectingFromThreeAddressesThroughTwoNodesIsDisabled() throws Exception {
+    enum Panel {
+        MARZBAN, PASARGUARD_4, PASARGUARD_5, MARZNESHIN;
+
+        PanelStandIn start() throws Exception {
+            return this == MARZNESHIN ? MarzneshinStandIn.start() : MarzbanStandIn.start(Flavor.valueOf(name()));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Panel.class)
+    void aUserConnectingFromThreeAddressesThroughTwoNodesIsDisabledAndRestored(Panel kind) throws Exception {
         try (RedisServer redis = RedisServer.start(Files.createDirectories(dir.resolve("redis")));
-             MarzbanStandIn marzban = MarzbanStandIn.start()) {
-            marzban.addUser("maria");
-            marzban.addUser("ana");
+             PanelStandIn panel = kind.start()) {
+            panel.addUser("maria");
+            panel.addUser("ana");
             Path logA = Files.createFile(dir.resolve("a.log"));
             Path logB = Files.createFile(dir.resolve("b.log"));
-            Map<String, String> limiterEnv = Map.of("CENTRAL_REDIS_URL", redis.url(), "MARZBAN_URL", marzban.url(),
-                    "MARZBAN_USERNAME", MarzbanStandIn.ADMIN, "MARZBAN_PASSWORD", MarzbanStandIn.PASSWORD,
-                    "MANAGEMENT_PORT", Ports.freeText(), "LIMITER_ACTION", "disable", "IP_LIMIT", "2",
-                    "VIOLATION_GRACE", "1", "CHECK_INTERVAL", "0.2");
+            Map<String, String> limiterEnv = new HashMap<>(panel.env());
+            limiterEnv.putAll(Map.of("CENTRAL_REDIS_URL", redis.url(), "MANAGEMENT_PORT", Ports.freeText(),
+                    "LIMITER_ACTION", "disable", "IP_LIMIT", "2", "VIOLATION_GRACE", "1", "CHECK_INTERVAL", "0.2",
+                    "DISABLE_FOR", "2"));
             try (RunningAgent nodeA = RunningAgent.start(agentEnv("node-a", logA, redis));
                  RunningAgent nodeB = RunningAgent.start(agentEnv("node-b", logB, redis));
                  RunningMain limiter = new RunningMain(Limiter.create(LimiterSettings.fromEnvironment(limiterEnv),
                          Clock.systemUTC()), "limiter-main")) {
-                append(logA, accepted("198.51.100.1", "17.maria"), accepted("198.51.100.2", "17.maria"),
-                        accepted("198.51.100.9", "18.ana"));
-                append(logB, accepted("203.0.113.7", "17.maria"), accepted("198.51.100.9", "18.ana"));
+                String maria = panel.email("maria");
+                String ana = panel.email("ana");
+                append(logA, accepted("198.51.100.1", maria), accepted("198.51.100.2", maria),
+                        accepted("198.51.100.9", ana));
+                append(logB, accepted("203.0.113.7", maria), accepted("198.51.100.9", ana));
 
-                Wait.until("maria disabled", Duration.ofSeconds(60), () -> marzban.status("maria").equals("disabled"));
+                Wait.until("maria disabled", Duration.ofSeconds(60), () -> panel.status("maria").equals("disabled"));
+                Wait.until("maria restored", Duration.ofSeconds(60), () -> panel.changes().size() >= 2);
                 Wait.until("the queue consumed", Duration.ofSeconds(60), () -> redis.length("node_logs_queue") == 0);
+                assertTrue(limiter.logged("Disabled user maria (id " + panel.id("maria") + ")"),
+                        "the username read from the panel, with the id the log gave");
             }
-            assertEquals(List.of("maria disabled"), marzban.changes());
+            assertEquals(List.of("maria disabled", "maria active"), panel.changes());
+            if (kind == Panel.PASARGUARD_5) {
+                assertEquals("42", panel.email("maria"), "the node logs the id alone");
+                assertEquals(2, ((MarzbanStandIn) panel).toggles(), "disabled and restored through the toggle");
+            }
         }
     }
 

@@ -143,7 +143,7 @@ public final class EventConsumer {
     @SuppressWarnings("unchecked")
     private List<Object> runScript(Jedis jedis) {
         // in a cluster every key the script touches shares the queue's slot: the prefixes carry its hash tag
-        List<String> scriptKeys = List.of(queueKey, keys.users());
+        List<String> scriptKeys = List.of(queueKey, keys.users(), keys.names());
         Instant now = clock.instant();
         String nowSeconds = BigDecimal.valueOf(now.getEpochSecond()).add(BigDecimal.valueOf(now.getNano() / 1000, 6))
                 .toPlainString();

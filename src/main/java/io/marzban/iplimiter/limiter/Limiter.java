@@ -1,6 +1,6 @@
 package io.marzban.iplimiter.limiter;
 
-import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
+import io.marzban.iplimiter.limiter.panel.PanelClient;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.main.HalfMain;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
 /** The limiter's wiring: the beans routes/limiter.yaml names, around the shared start of {@link HalfMain}. */
 public final class Limiter {
 
-    /** Longer than one action on a user takes, Marzban's retries and rate limit included. */
+    /** Longer than one action on a user takes, the panel's retries and rate limit included. */
     private static final long LEASE_MILLIS = 60_000;
     /** A user's connections outlive the time they are looked at this many times over, then expire unchecked. */
     private static final int KEPT_TIMES = 2;
@@ -37,8 +37,8 @@ public final class Limiter {
         CentralRedis redis = half.redis();
         LimiterKeys keys = new LimiterKeys(half.keys());
         PrometheusMeterRegistry meters = half.meters();
-        MarzbanApi marzban = half.bind("marzbanApi", new MarzbanApi(settings.marzbanUrl(),
-                settings.marzbanUsername(), settings.marzbanPassword(), meters));
+        PanelClient panel = half.bind("panel", new PanelClient(settings.panel(), meters));
+        UserNames names = new UserNames(redis, keys);
         Lease lease = new Lease(redis, keys, instance, LEASE_MILLIS);
         if (settings.telegramBotToken() != null) {
             // the token lives here, never in an endpoint's URI (LimiterSettings#telegramEndpoint)
@@ -50,21 +50,21 @@ public final class Limiter {
                 settings.telegramEndpoint(), meters);
         Verdicts verdicts = new Verdicts(redis, keys, clock, meters);
         UserLimits limits = new UserLimits(redis, keys, settings.ipLimit(), settings.limitFile(), clock);
-        Enforcement enforcement = new Enforcement(redis, keys, marzban, lease, settings.action(),
+        Enforcement enforcement = new Enforcement(redis, keys, panel, names, limits, lease, settings.action(),
                 settings.disableForMillis(), clock, notifications, verdicts, meters);
         DeviceGrouping grouping = new DeviceGrouping(settings.ipv4Prefix(), settings.ipv6Prefix(), settings.ignored(),
                 settings.countForwarded());
         half.bind("eventConsumer", new EventConsumer(redis, keys, settings.queueKey(), settings.consumeBatch(),
                 KEPT_TIMES * Math.max(1, settings.keptMillis() / 1000), clock, meters));
         DevicesAtOnce atOnce = new DevicesAtOnce(settings.sessionGapMillis(), settings.sessionLingerMillis());
-        ViolationChecker checker = half.bind("violationChecker", new ViolationChecker(redis, keys, marzban, grouping,
-                atOnce, limits, enforcement, settings.keptMillis(), settings.violationGraceMillis(), clock,
+        ViolationChecker checker = half.bind("violationChecker", new ViolationChecker(redis, keys, panel, names,
+                grouping, atOnce, limits, enforcement, settings.keptMillis(), settings.violationGraceMillis(), clock,
                 notifications, meters));
-        Restorer restorer = half.bind("restorer", new Restorer(redis, keys, marzban, lease, clock, notifications,
+        Restorer restorer = half.bind("restorer", new Restorer(redis, keys, panel, lease, clock, notifications,
                 verdicts, meters));
         boolean authenticated = settings.managementAuthFile() != null;
-        UserInspection users = new UserInspection(redis, keys, checker, limits, new LimitChange(limits, authenticated),
-                settings.keptMillis(), clock);
+        UserInspection users = new UserInspection(redis, keys, names, checker, limits,
+                new LimitChange(limits, authenticated), settings.keptMillis(), clock);
         half.management().serve(UserInspection.path(), users, UserInspection.methods());
         half.management().serve(Overview.PATH, new Overview(users, verdicts, meters, authenticated, clock), "GET");
         StatusPage page = new StatusPage();
@@ -78,7 +78,7 @@ public final class Limiter {
         NodeClocks nodeClocks = half.bind("nodeClocks", new NodeClocks(redis, half.keys(), keys, clock, notifications,
                 meters));
         half.management().serve(NodeClocks.PATH, request -> nodeClocks.answer(), "GET");
-        LimiterReadiness readiness = half.bind("limiterReadiness", new LimiterReadiness(redis, marzban));
+        LimiterReadiness readiness = half.bind("limiterReadiness", new LimiterReadiness(redis, panel));
         Main main = half.main();
         main.addMainListener(new MainListenerSupport() {
             @Override

@@ -7,10 +7,14 @@ import io.marzban.iplimiter.redis.KeySpace;
  * that in a Redis Cluster the consuming script's keys share the queue's slot (see {@link KeySpace}). The queue the
  * agents fill is named by QUEUE_KEY, not here.
  *
+ * A user is keyed by the panel's user id where the node's email carries one ({@code 17} for {@code 17.maria},
+ * {@code 42} for PasarGuard 5's {@code 42}), else by its username.
+ *
  * <ul>
  * <li>{@code seen:<user>}: sorted set, raw address (prefixed {@code f|} when forwarded) → last-seen epoch seconds</li>
  * <li>{@code nodes:<user>}: hash, the same member → name of the node that saw it last</li>
  * <li>{@code users}: sorted set, user → last-seen epoch seconds: whom the checker looks at</li>
+ * <li>{@code names}: hash, user id → username, for the users keyed by the panel's id ({@link UserNames})</li>
  * <li>{@code over}: sorted set, user → epoch milliseconds since which the user is over the limit</li>
  * <li>{@code acted}: set of users whose current violation has been reported or enforced</li>
  * <li>{@code disabled:<user>}: hash, what the limiter saved before it disabled the user</li>
@@ -55,6 +59,10 @@ public final class LimiterKeys {
 
     public String users() {
         return prefix() + "users";
+    }
+
+    public String names() {
+        return prefix() + "names";
     }
 
     public String over() {

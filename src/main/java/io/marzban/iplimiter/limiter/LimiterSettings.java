@@ -5,6 +5,8 @@ import io.marzban.iplimiter.config.RedisEndpoint;
 import io.marzban.iplimiter.config.RedisTls;
 import io.marzban.iplimiter.config.SettingsException;
 import io.marzban.iplimiter.config.SettingsReader;
+import io.marzban.iplimiter.limiter.panel.PanelSettings;
+import io.marzban.iplimiter.limiter.panel.PanelType;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -26,9 +28,7 @@ public record LimiterSettings(
         long redisTimeoutMillis,
         String queueKey,
         int consumeBatch,
-        URI marzbanUrl,
-        String marzbanUsername,
-        String marzbanPassword,
+        PanelSettings panel,
         int ipLimit,
         LimitFile limitFile,
         long sessionGapMillis,
@@ -73,10 +73,7 @@ public record LimiterSettings(
                 read.seconds("REDIS_TIMEOUT", "5", 0.1, 300),
                 read.name("QUEUE_KEY", "node_logs_queue", "node_logs_queue"),
                 (int) read.whole("CONSUME_BATCH", 1000, 1, 100_000),
-                panel ? httpUrl("MARZBAN_URL", read.text("MARZBAN_URL", null), "https://panel.example.com:8000")
-                        : null,
-                panel ? read.name("MARZBAN_USERNAME", null, "admin") : null,
-                panel ? marzbanPassword(read) : null,
+                panel ? panel(read) : null,
                 ipLimit,
                 limitFile(read),
                 sessionGap,
@@ -160,6 +157,27 @@ public record LimiterSettings(
         return telegramBotToken == null ? null : TELEGRAM_BOTS + "?chatId=RAW(" + telegramChatId + ")";
     }
 
+    /** MARZBAN_URL and the credentials: MARZBAN_USERNAME with a password, or PANEL_API_KEY_FILE (PasarGuard). */
+    private static PanelSettings panel(SettingsReader read) {
+        String typeName = read.oneOf("PANEL_TYPE", "auto", Set.of("auto", "marzban", "pasarguard", "marzneshin"));
+        PanelType type = typeName.equals("auto") ? null : PanelType.valueOf(typeName.toUpperCase(Locale.ROOT));
+        URI url = httpUrl("MARZBAN_URL", read.text("MARZBAN_URL", null), "https://panel.example.com:8000");
+        Path keyFile = read.file("PANEL_API_KEY_FILE");
+        if (keyFile == null) {
+            return new PanelSettings(type, url, read.name("MARZBAN_USERNAME", null, "admin"), marzbanPassword(read),
+                    null);
+        }
+        if (type == PanelType.MARZBAN || type == PanelType.MARZNESHIN) {
+            throw new SettingsException("PANEL_API_KEY_FILE is for PasarGuard 5.1 and later; " + type.label()
+                    + " takes MARZBAN_USERNAME and MARZBAN_PASSWORD");
+        }
+        if (read.optional("MARZBAN_PASSWORD") != null || read.file("MARZBAN_PASSWORD_FILE") != null) {
+            throw new SettingsException("set PANEL_API_KEY_FILE or a password (MARZBAN_PASSWORD, "
+                    + "MARZBAN_PASSWORD_FILE), not both");
+        }
+        return new PanelSettings(type, url, null, null, read.secret("PANEL_API_KEY_FILE", keyFile));
+    }
+
     private static String marzbanPassword(SettingsReader read) {
         String password = read.optional("MARZBAN_PASSWORD");
         Path file = read.file("MARZBAN_PASSWORD_FILE");
@@ -213,11 +231,11 @@ public record LimiterSettings(
         return properties;
     }
 
-    /** Never the password, the bot's token, the webhook's secret or its address (which may hold a token). */
+    /** Never the password, the API key, the bot's token, the webhook's secret or its address (which may hold a token). */
     @Override
     public String toString() {
         return "limiter reading " + queueKey + " at " + centralRedis + ", "
-                + (marzbanUrl == null ? "no Marzban panel" : "Marzban " + marzbanUrl + " as " + marzbanUsername) + ", limit "
+                + (panel == null ? "no panel" : panel) + ", limit "
                 + ipLimit + (limitFile == null ? "" : ", " + limitFile) + ", session gap " + sessionGapMillis + " ms, linger "
                 + sessionLingerMillis + " ms, grace "
                 + violationGraceMillis + " ms, action " + action + (webhookUrl == null ? "" : ", with a webhook")

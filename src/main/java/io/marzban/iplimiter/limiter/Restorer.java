@@ -1,14 +1,14 @@
 package io.marzban.iplimiter.limiter;
 
-import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
-import io.marzban.iplimiter.limiter.marzban.MarzbanException;
-import io.marzban.iplimiter.limiter.marzban.MarzbanUser;
+import io.marzban.iplimiter.limiter.panel.PanelClient;
+import io.marzban.iplimiter.limiter.panel.PanelException;
+import io.marzban.iplimiter.limiter.panel.PanelUser;
+import io.marzban.iplimiter.limiter.panel.UserRef;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -22,7 +22,8 @@ import redis.clients.jedis.params.ZAddParams;
  * Gives users back what the limiter took once DISABLE_FOR has passed, from the schedule in Redis. A user is
  * restored only if it is still {@code disabled} and unchanged since the limiter disabled it: an administrator's
  * change always wins. Nor is a user re-enabled whose expiry or data limit passed meanwhile: Marzban would let it
- * connect for some seconds before noticing (marzban-api.md).
+ * connect for some seconds before noticing (marzban-api.md). How it is enabled is the panel's business: a PUT that
+ * carries back the next plan, PasarGuard's toggle, Marzneshin's enable.
  */
 public final class Restorer {
 
@@ -33,7 +34,7 @@ public final class Restorer {
 
     private final CentralRedis redis;
     private final LimiterKeys keys;
-    private final MarzbanApi marzban;
+    private final PanelClient panel;
     private final Lease lease;
     private final Clock clock;
     private final Notifications notifications;
@@ -42,11 +43,11 @@ public final class Restorer {
     private final Counter kept;
     private final AtomicLong overdue = new AtomicLong();
 
-    public Restorer(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, Lease lease, Clock clock, Notifications notifications,
-                    Verdicts verdicts, MeterRegistry meters) {
+    public Restorer(CentralRedis redis, LimiterKeys keys, PanelClient panel, Lease lease, Clock clock,
+                    Notifications notifications, Verdicts verdicts, MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
-        this.marzban = marzban;
+        this.panel = panel;
         this.lease = lease;
         this.clock = clock;
         this.notifications = notifications;
@@ -61,7 +62,7 @@ public final class Restorer {
                 .register(meters);
     }
 
-    /** Restores the users whose time has come; an unreachable Marzban leaves them scheduled. */
+    /** Restores the users whose time has come; a panel that cannot be used leaves them scheduled. */
     public int restoreDue() {
         long now = clock.millis();
         overdue.set(redis.call(jedis -> jedis.zcount(keys.restores(), 0, now - OVERDUE_MILLIS)));
@@ -99,43 +100,41 @@ public final class Restorer {
             forget(user); // a schedule without its record: nothing to give back
             return;
         }
-        MarzbanUser current;
+        UserRef ref = saved.user(user);
+        PanelUser current;
         try {
-            current = marzban.user(user);
-        } catch (MarzbanException e) {
-            if (e.kind() != MarzbanException.Kind.NOT_FOUND) {
+            current = panel.user(ref);
+        } catch (PanelException e) {
+            if (e.kind() != PanelException.Kind.NOT_FOUND) {
                 throw e;
             }
-            LOG.warn("Not restoring user {}: Marzban does not know it any more ({})", user, e.getMessage());
+            LOG.warn("Not restoring user {}: {} does not know it any more ({})", ref, panel.name(), e.getMessage());
             forget(user);
             kept.increment();
-            verdicts.record(user, "restore_skipped", "Marzban does not know it any more");
+            verdicts.record(user, "restore_skipped", panel.name() + " does not know it any more");
             return;
         }
+        Map<String, Object> fields = Enforcement.fields(ref);
         String reason = reasonToKeep(saved, current, now / 1000);
         if (reason != null) {
-            LOG.warn("Not restoring user {} to {}: {}", user, saved.status(), reason);
-            notifications.send("restore_skipped", Map.of("user", user, "reason", reason));
+            LOG.warn("Not restoring user {} to {}: {}", ref, saved.status(), reason);
+            fields.put("reason", reason);
+            notifications.send("restore_skipped", fields);
             verdicts.record(user, "restore_skipped", reason);
             forget(user);
             kept.increment();
             return;
         }
-        MarzbanUser restored = marzban.modify(user, Map.of("status", saved.status()));
-        if (!Objects.equals(restored.expire(), saved.expire())) {
-            // Marzban drops expire when an on-hold user is set active: put back exactly what was saved
-            Map<String, Object> expire = new HashMap<>();
-            expire.put("expire", saved.expire() == null ? 0 : saved.expire());
-            marzban.modify(user, expire);
-        }
+        panel.restore(current, saved.status());
         forget(user);
         restores.increment();
-        LOG.info("Restored user {} to {}", user, saved.status());
-        notifications.send("restored", Map.of("user", user, "status", saved.status()));
+        LOG.info("Restored user {} to {} in {}", ref, saved.status(), panel.name());
+        fields.put("status", saved.status());
+        notifications.send("restored", fields);
         verdicts.record(user, "restored", "to " + saved.status());
     }
 
-    private static String reasonToKeep(SavedStatus saved, MarzbanUser current, long nowSeconds) {
+    private static String reasonToKeep(SavedStatus saved, PanelUser current, long nowSeconds) {
         if (!"disabled".equals(current.status())) {
             return "its status is " + current.status() + " now: an administrator changed it meanwhile";
         }

@@ -1,20 +1,28 @@
 package io.marzban.iplimiter.limiter;
 
-import io.marzban.iplimiter.limiter.marzban.MarzbanUser;
+import io.marzban.iplimiter.limiter.panel.PanelUser;
+import io.marzban.iplimiter.limiter.panel.UserRef;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * What the limiter saved of a user just before disabling it, kept in Redis ({@link LimiterKeys#disabled}): the
- * status to restore, and the fields that tell whether an administrator changed the user meanwhile.
+ * What the limiter saved of a user just before disabling it, kept in Redis ({@link LimiterKeys#disabled}): who it
+ * is in the panel, the status to restore, and the fields that tell whether an administrator changed the user
+ * meanwhile.
  */
-public record SavedStatus(String status, Long expire, Long onHoldExpireDuration, String onHoldTimeout,
-                          long disabledAtMillis, String disabledBy) {
+public record SavedStatus(Long userId, String username, String status, Long expire, Long onHoldExpireDuration,
+                          String onHoldTimeout, long disabledAtMillis, String disabledBy) {
 
-    public static SavedStatus of(MarzbanUser user, long nowMillis, String instance) {
-        return new SavedStatus(user.status(), user.expire(), user.onHoldExpireDuration(), user.onHoldTimeout(),
-                nowMillis, instance);
+    /** @param ref the user as the limiter keys it: its id where the panel shows none (Marzban 0.8) */
+    public static SavedStatus of(UserRef ref, PanelUser user, long nowMillis, String instance) {
+        return new SavedStatus(user.id() == null ? ref.id() : user.id(), user.username(), user.status(),
+                user.expire(), user.onHoldExpireDuration(), user.onHoldTimeout(), nowMillis, instance);
+    }
+
+    /** The user saved under {@code key}, as the panel named it then. */
+    public UserRef user(String key) {
+        return new UserRef(key, userId, username);
     }
 
     /** Null for an empty hash: nothing saved. */
@@ -22,13 +30,16 @@ public record SavedStatus(String status, Long expire, Long onHoldExpireDuration,
         if (hash.isEmpty()) {
             return null;
         }
-        return new SavedStatus(hash.get("status"), number(hash.get("expire")),
+        return new SavedStatus(number(hash.get("user_id")), emptyAsNull(hash.get("username")), hash.get("status"),
+                number(hash.get("expire")),
                 number(hash.get("on_hold_expire_duration")), emptyAsNull(hash.get("on_hold_timeout")),
                 Long.parseLong(hash.getOrDefault("disabled_at", "0")), hash.get("disabled_by"));
     }
 
     public Map<String, String> toHash() {
         Map<String, String> hash = new HashMap<>();
+        hash.put("user_id", text(userId));
+        hash.put("username", username);
         hash.put("status", status);
         hash.put("expire", text(expire));
         hash.put("on_hold_expire_duration", text(onHoldExpireDuration));
@@ -39,7 +50,7 @@ public record SavedStatus(String status, Long expire, Long onHoldExpireDuration,
     }
 
     /** True if the fields saved differ from the user's now: someone else changed the user. */
-    public boolean changedIn(MarzbanUser now) {
+    public boolean changedIn(PanelUser now) {
         return !Objects.equals(expire, now.expire())
                 || !Objects.equals(onHoldExpireDuration, now.onHoldExpireDuration())
                 || !Objects.equals(onHoldTimeout, now.onHoldTimeout());

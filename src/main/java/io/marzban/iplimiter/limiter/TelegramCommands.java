@@ -88,7 +88,7 @@ public final class TelegramCommands {
     }
 
     private String user(String name) {
-        Map<String, Object> user = users.describe(name);
+        Map<String, Object> user = users.describe(users.keyOf(name));
         StringBuilder text = new StringBuilder(name).append(": limit ").append(user.get("limit"));
         if ("set".equals(user.get("limit_source"))) {
             text.append(" (set by ").append(user.get("limit_set_by")).append(')');
@@ -129,7 +129,8 @@ public final class TelegramCommands {
         return text.toString();
     }
 
-    private String limit(String name, String value, String who) {
+    private String limit(String user, String value, String who) {
+        String name = users.limitName(user);
         if ("default".equalsIgnoreCase(value)) {
             users.limits().clear(name, who);
         } else {
@@ -145,7 +146,7 @@ public final class TelegramCommands {
 
     private String restore(String name, String who) {
         LOG.info("Restore of user {} asked by {}", name, who);
-        return restorer.restoreNow(name) ? name + ": restoring now; the outcome follows"
+        return restorer.restoreNow(users.keyOf(name)) ? name + ": restoring now; the outcome follows"
                 : name + " was not disabled by the limiter: nothing to restore";
     }
 

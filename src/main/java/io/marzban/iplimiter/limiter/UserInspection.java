@@ -3,6 +3,7 @@ package io.marzban.iplimiter.limiter;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
+import io.marzban.iplimiter.limiter.panel.UserRef;
 import io.marzban.iplimiter.management.Answer;
 import io.marzban.iplimiter.management.Reply;
 import io.marzban.iplimiter.redis.CentralRedis;
@@ -16,13 +17,15 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code GET /observe/limiter/users/{username}} on the management server: what the limiter knows of one user,
- * as JSON: its devices with connections still looked at (addresses, nodes, last seen), its limit and where it comes from, and its
- * state; {@code PUT} and {@code DELETE} on {@code .../{username}/limit} go to {@link LimitChange}. It keeps no
- * state of its own: everything is read from Redis at each request.
+ * {@code GET /observe/limiter/users/{user}} on the management server: what the limiter knows of one user (named
+ * as the limiter keys it: the panel's user id where the node's email carries one, else the username), as JSON: its
+ * devices with connections still looked at (addresses, nodes, last seen), its limit and where it comes from, and its state;
+ * {@code PUT} and {@code DELETE} on {@code .../{user}/limit} go to {@link LimitChange}. It keeps no state of its
+ * own: everything is read from Redis at each request.
  */
-public record UserInspection(CentralRedis redis, LimiterKeys keys, ViolationChecker checker, UserLimits limits,
-                             LimitChange limitChange, long windowMillis, Clock clock) implements Answer {
+public record UserInspection(CentralRedis redis, LimiterKeys keys, UserNames names, ViolationChecker checker,
+                             UserLimits limits, LimitChange limitChange, long windowMillis, Clock clock)
+        implements Answer {
 
     static final String PATH = "/observe/limiter/users/";
     private static final String LIMIT = "/limit";
@@ -49,15 +52,16 @@ public record UserInspection(CentralRedis redis, LimiterKeys keys, ViolationChec
             return Reply.empty(404); // one user name, as the path's only segment
         }
         try {
+            String key = names.keyOf(user);
             if (limit) {
-                return limitChange.answer(request, user);
+                return limitChange.answer(request, names.ref(key).name()); // limits name users
             }
             if (!"GET".equals(request.getRequestMethod())) {
                 request.getResponseHeaders().set("Allow", "GET");
                 return Reply.empty(405);
             }
             limits.refresh();
-            return new Reply(200, Reply.JSON, JSON.writeValueAsBytes(describe(user)));
+            return new Reply(200, Reply.JSON, JSON.writeValueAsBytes(describe(key)));
         } catch (CentralRedisException e) {
             return Reply.text(503, null, String.valueOf(e.getMessage()));
         }
@@ -76,11 +80,24 @@ public record UserInspection(CentralRedis redis, LimiterKeys keys, ViolationChec
         return redis.call(jedis -> jedis.zcard(keys.over()));
     }
 
+    /** The key of the user an operator names: by its username or, where the events give one, its id. */
+    String keyOf(String name) {
+        return names.keyOf(name);
+    }
+
+    /** The name per-user limits know the user an operator names by. */
+    String limitName(String name) {
+        return names.ref(names.keyOf(name)).name();
+    }
+
     Map<String, Object> describe(String user) {
         long now = clock.millis();
         Map<String, Object> description = new LinkedHashMap<>();
-        description.put("username", user);
-        Map<String, Object> limit = limits.describe(user);
+        UserRef ref = names.ref(user);
+        description.put("user", user);
+        description.put("user_id", ref.id());
+        description.put("username", ref.username());
+        Map<String, Object> limit = limits.describe(ref.name());
         description.put("limit", limit.get("limit"));
         description.put("limit_source", limit.get("source"));
         description.put("limit_set_by", limit.get("set_by"));

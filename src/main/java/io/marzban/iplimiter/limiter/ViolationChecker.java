@@ -1,8 +1,9 @@
 package io.marzban.iplimiter.limiter;
 
 import io.marzban.iplimiter.limiter.DevicesAtOnce.Crowd;
-import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
-import io.marzban.iplimiter.limiter.marzban.MarzbanException;
+import io.marzban.iplimiter.limiter.panel.PanelClient;
+import io.marzban.iplimiter.limiter.panel.PanelException;
+import io.marzban.iplimiter.limiter.panel.UserRef;
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -44,7 +45,8 @@ public final class ViolationChecker {
 
     private final CentralRedis redis;
     private final LimiterKeys keys;
-    private final MarzbanApi marzban;
+    private final PanelClient panel;
+    private final UserNames names;
     private final DeviceGrouping grouping;
     private final DevicesAtOnce atOnce;
     private final UserLimits limits;
@@ -57,15 +59,17 @@ public final class ViolationChecker {
     private final AtomicInteger overLimit = new AtomicInteger();
     private final Counter checks;
     /** Only the check thread touches it. */
-    private boolean marzbanAway;
+    private boolean panelAway;
 
     /** @param keptMillis how far back connections are looked at (and kept): see {@link Limiter} */
-    public ViolationChecker(CentralRedis redis, LimiterKeys keys, MarzbanApi marzban, DeviceGrouping grouping,
-                            DevicesAtOnce atOnce, UserLimits limits, Enforcement enforcement, long keptMillis,
+    public ViolationChecker(CentralRedis redis, LimiterKeys keys, PanelClient panel, UserNames names,
+                            DeviceGrouping grouping, DevicesAtOnce atOnce, UserLimits limits, Enforcement enforcement,
+                            long keptMillis,
                             long graceMillis, Clock clock, Notifications notifications, MeterRegistry meters) {
         this.redis = redis;
         this.keys = keys;
-        this.marzban = marzban;
+        this.panel = panel;
+        this.names = names;
         this.grouping = grouping;
         this.atOnce = atOnce;
         this.limits = limits;
@@ -84,7 +88,7 @@ public final class ViolationChecker {
 
     /** Checks every recently seen user, and every user still marked over; returns how many are over. */
     public int checkAll() {
-        probeMarzban();
+        probePanel();
         limits.refresh();
         long now = clock.millis();
         double from = (now - keptMillis) / 1000.0;
@@ -107,15 +111,15 @@ public final class ViolationChecker {
         return over;
     }
 
-    /** While Marzban is away no decision is taken: this throws until it answers again, and notifies once. */
-    private void probeMarzban() {
+    /** While the panel is away no decision is taken: this throws until it answers again, and notifies once. */
+    private void probePanel() {
         try {
-            marzban.probeIfIdle();
-            marzbanAway = false;
-        } catch (MarzbanException e) {
-            if (!marzbanAway) {
-                marzbanAway = true;
-                notifications.send("marzban_error", Map.of("kind", e.kind().name().toLowerCase(Locale.ROOT),
+            panel.probeIfIdle();
+            panelAway = false;
+        } catch (PanelException e) {
+            if (!panelAway) {
+                panelAway = true;
+                notifications.send("panel_error", Map.of("kind", e.kind().name().toLowerCase(Locale.ROOT),
                         "message", e.getMessage()));
             }
             throw e;
@@ -136,7 +140,8 @@ public final class ViolationChecker {
     }
 
     private boolean check(String user, long now, double from) {
-        OptionalInt limit = limits.limitOf(user);
+        UserRef ref = names.ref(user); // per-user limits and people name users, the checker keys them
+        OptionalInt limit = limits.limitOf(ref.name());
         Optional<Crowd> crowd = limit.isPresent()
                 ? atOnce.current(devices(user, from), limit.getAsInt(), now / 1000.0) : Optional.empty();
         if (crowd.isEmpty()) {
@@ -145,7 +150,7 @@ public final class ViolationChecker {
                 return jedis.zrem(keys.over(), user);
             });
             if (ended > 0) {
-                LOG.info("User {} is within the limit again", user);
+                LOG.info("User {} is within the limit again", ref);
             }
             return false;
         }
@@ -154,9 +159,9 @@ public final class ViolationChecker {
         // the stretch's start is a function of the stored connections: every instance writes the same
         long started = redis.call(jedis -> jedis.zadd(keys.over(), since, user));
         if (over.seconds() * 1000 >= graceMillis) {
-            enforcement.act(user, limit.getAsInt(), over.devices());
+            enforcement.act(ref, limit.getAsInt(), over.devices());
         } else if (started > 0) {
-            LOG.info("User {} is over the limit ({} devices, limit {}); acting if it lasts {} ms: {}", user,
+            LOG.info("User {} is over the limit ({} devices, limit {}); acting if it lasts {} ms: {}", ref,
                     over.devices().size(), limit.getAsInt(), graceMillis, over.devices());
         }
         return true;

@@ -23,6 +23,36 @@ final class Events {
         return event(node, username, address, System.currentTimeMillis() / 1000.0, false);
     }
 
+    /**
+     * An event seen now by {@code node} for the user Xray logs as {@code email}, with the {@code username} and
+     * {@code user_id} the agent takes from it ({@code 42.maria}, or PasarGuard 5's bare {@code 42}).
+     */
+    static String ofEmail(String node, String email, String address) {
+        return ofEmail(node, email, address, System.currentTimeMillis() / 1000.0, false);
+    }
+
+    static String ofEmail(String node, String email, String address, double timestamp, boolean forwarded) {
+        ObjectNode event = (ObjectNode) read(event(node, "x", address, timestamp, forwarded));
+        int dot = email.indexOf('.');
+        event.put("email", email);
+        event.put("user_id", Long.parseLong(dot < 0 ? email : email.substring(0, dot)));
+        if (dot < 0) {
+            event.putNull("username");
+        } else {
+            event.put("username", email.substring(dot + 1));
+        }
+        event.put("raw_line", "from " + address + ":0 accepted tcp:example.com:443 email: " + email);
+        return event.toString();
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode read(String json) {
+        try {
+            return JSON.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     static String event(String node, String username, String address, double timestamp, boolean forwarded) {
         ObjectNode event = JSON.createObjectNode();
         event.put("timestamp", microseconds(timestamp));

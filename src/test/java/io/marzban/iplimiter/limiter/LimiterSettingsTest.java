@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.marzban.iplimiter.config.RedisEndpoint;
 import io.marzban.iplimiter.config.SettingsException;
+import io.marzban.iplimiter.limiter.panel.PanelType;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,7 +34,8 @@ class LimiterSettingsTest {
         LimiterSettings settings = LimiterSettings.fromEnvironment(required());
 
         assertEquals("node_logs_queue", settings.queueKey());
-        assertEquals(URI.create("https://panel.example.com:8000"), settings.marzbanUrl());
+        assertEquals(URI.create("https://panel.example.com:8000"), settings.panel().url());
+        assertEquals(null, settings.panel().type(), "PANEL_TYPE=auto");
         assertEquals(2, settings.ipLimit());
         assertEquals(null, settings.limitFile());
         assertEquals(300_000, settings.sessionGapMillis());
@@ -60,7 +62,7 @@ class LimiterSettingsTest {
         env.put("LIMITER_ACTION", "DISABLE");
 
         LimiterSettings settings = LimiterSettings.fromEnvironment(env);
-        assertEquals("from a file", settings.marzbanPassword());
+        assertEquals("from a file", settings.panel().password());
         assertEquals(new Limit(4), settings.limitFile().current().get("maria"));
         assertTrue(settings.limitFile().current().get("bot").exempt());
         assertEquals(1500, settings.sessionLingerMillis());
@@ -88,8 +90,33 @@ class LimiterSettingsTest {
         env.remove("MARZBAN_PASSWORD");
         LimiterSettings settings = LimiterSettings.fromEnvironment(env);
         assertEquals(LimiterSettings.Action.REPORT, settings.action());
-        assertEquals(null, settings.marzbanUrl());
-        assertTrue(settings.toString().contains("no Marzban panel"), settings.toString());
+        assertEquals(null, settings.panel());
+        assertTrue(settings.toString().contains("no panel"), settings.toString());
+    }
+
+    @Test
+    void aPanelTypeOrAPasarGuardApiKeyMayBeSet() throws Exception {
+        Map<String, String> env = required();
+        env.put("PANEL_TYPE", "marzneshin");
+        assertEquals(PanelType.MARZNESHIN, LimiterSettings.fromEnvironment(env).panel().type());
+        env.put("PANEL_TYPE", "remnawave");
+        assertTrue(assertThrows(SettingsException.class, () -> LimiterSettings.fromEnvironment(env)).getMessage()
+                .startsWith("PANEL_TYPE"));
+
+        Map<String, String> key = required();
+        key.remove("MARZBAN_USERNAME");
+        key.remove("MARZBAN_PASSWORD");
+        key.put("PANEL_API_KEY_FILE", Files.writeString(dir.resolve("key"), "pg_key_abc\n").toString());
+        LimiterSettings settings = LimiterSettings.fromEnvironment(key);
+        assertEquals("pg_key_abc", settings.panel().apiKey());
+        assertFalse(settings.toString().contains("pg_key_abc"), settings.toString());
+        key.put("PANEL_TYPE", "marzban");
+        assertTrue(assertThrows(SettingsException.class, () -> LimiterSettings.fromEnvironment(key)).getMessage()
+                .startsWith("PANEL_API_KEY_FILE is for PasarGuard"));
+        key.put("PANEL_TYPE", "pasarguard");
+        key.put("MARZBAN_PASSWORD", "hunter2");
+        assertTrue(assertThrows(SettingsException.class, () -> LimiterSettings.fromEnvironment(key)).getMessage()
+                .startsWith("set PANEL_API_KEY_FILE or a password"));
     }
 
     @Test

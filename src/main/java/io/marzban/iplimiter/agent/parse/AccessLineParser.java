@@ -123,7 +123,8 @@ public final class AccessLineParser {
         }
         Detour detour = detour(text, destinationStart, emailMarker);
         return new ConnectionEvent(timestamp.instant(), nodeId, nodeName, email, clientIp, text, processedAt,
-                username(email), detour.inbound(), detour.outbound(), port == 0, network(text, destinationStart));
+                username(email), detour.inbound(), detour.outbound(), port == 0, network(text, destinationStart),
+                userId(email));
     }
 
     /**
@@ -236,18 +237,44 @@ public final class AccessLineParser {
         return value;
     }
 
-    /** Marzban names a user's email {@code <id>.<username>}; any other email is the username itself. */
+    /**
+     * The panel's user id and username in an email: Marzban, Marzneshin and PasarGuard before 5 write
+     * {@code <id>.<username>}, PasarGuard 5 and Remnawave only {@code <id>} (no username); any other email is the
+     * username itself.
+     */
     private static String username(String email) {
-        int dot = email.indexOf('.');
-        if (dot <= 0 || dot == email.length() - 1) {
-            return email;
+        int digits = leadingDigits(email);
+        if (digits == email.length()) {
+            return null;
         }
-        for (int i = 0; i < dot; i++) {
-            if (email.charAt(i) < '0' || email.charAt(i) > '9') {
-                return email;
-            }
+        return carriesId(email, digits) ? email.substring(digits + 1) : email;
+    }
+
+    /** The leading number of an email that is {@code <id>} or {@code <id>.<username>}; null for any other. */
+    private static Long userId(String email) {
+        int digits = leadingDigits(email);
+        if (!carriesId(email, digits)) {
+            return null;
         }
-        return email.substring(dot + 1);
+        long value = 0;
+        for (int i = 0; i < digits; i++) {
+            value = value * 10 + email.charAt(i) - '0';
+        }
+        return value;
+    }
+
+    /** The email, starting with {@code digits} digits, is {@code <id>} or {@code <id>.<username>}. */
+    private static boolean carriesId(String email, int digits) {
+        return digits == email.length() || digits > 0 && email.charAt(digits) == '.' && digits < email.length() - 1;
+    }
+
+    /** How many digits the email starts with; 0 when more than 18 (no id is that long). */
+    private static int leadingDigits(String email) {
+        int digits = 0;
+        while (digits < email.length() && email.charAt(digits) >= '0' && email.charAt(digits) <= '9') {
+            digits++;
+        }
+        return digits > 18 ? 0 : digits;
     }
 
     /** {@code tcp} or {@code udp}, from the destination's prefix; null when the line does not say. */

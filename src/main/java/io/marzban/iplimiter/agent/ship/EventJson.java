@@ -32,7 +32,9 @@ public final class EventJson {
     private static final byte[] INBOUND = ascii(",\"inbound\":");
     private static final byte[] OUTBOUND = ascii(",\"outbound\":");
     private static final byte[] NULL = ascii("null");
-    /** The object's last two fields, for each value of forwarded (false, true) and network (tcp, udp, null). */
+    private static final byte[] END = ascii("}");
+    private static final byte[] USER_ID = ascii(",\"user_id\":");
+    /** The fields forwarded and network, for each value of forwarded (false, true) and network (tcp, udp, null). */
     private static final byte[][][] ENDINGS = {endings(false), endings(true)};
     private static final int MICROS_DIGITS = 6;
 
@@ -76,9 +78,16 @@ public final class EventJson {
         out.raw(RAW_LINE);
         out.string(event.rawLine());
         out.processedAt(event.processedAt());
-        out.string(event.username());
+        out.stringOrNull(event.username());
         out.raw(detourFields(event.inbound(), event.outbound()));
         out.raw(ENDINGS[event.forwarded() ? 1 : 0][networkIndex(event.network())]);
+        out.raw(USER_ID);
+        if (event.userId() == null) {
+            out.raw(NULL);
+        } else {
+            out.digits(event.userId(), 1);
+        }
+        out.raw(END);
         return out.toByteArray();
     }
 
@@ -127,7 +136,7 @@ public final class EventJson {
 
     private static byte[][] endings(boolean forwarded) {
         String start = ",\"forwarded\":" + forwarded + ",\"network\":";
-        return new byte[][] {ascii(start + "\"tcp\"}"), ascii(start + "\"udp\"}"), ascii(start + "null}")};
+        return new byte[][] {ascii(start + "\"tcp\""), ascii(start + "\"udp\""), ascii(start + "null")};
     }
 
     private static byte[] ascii(String text) {

@@ -43,7 +43,7 @@ class AccessLineParserTest {
         ConnectionEvent event = event(line);
         assertEquals(new ConnectionEvent(Instant.parse("2025-03-01T18:04:11.093528Z"), "node-1", "Frankfurt 1",
                 "17.maria", "198.51.100.23", line, Instant.parse("2025-03-01T18:10:00.123456Z"), "maria",
-                "VLESS TCP REALITY", "DIRECT", false, "tcp"), event);
+                "VLESS TCP REALITY", "DIRECT", false, "tcp", 17L), event);
     }
 
     @Test
@@ -207,11 +207,16 @@ class AccessLineParserTest {
         assertEquals(network, event.network(), "network");
     }
 
+    /** An empty cell is null: an email that is only a number has no username; one without a leading number no id. */
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {"17.maria | maria", "3.ivan.petrov | ivan.petrov",
-        "alice@example.com | alice@example.com", "42 | 42", "17. | 17.", ".x | .x", "a1.b | a1.b", "0.z | z"})
-    void usernameIsTheEmailWithoutMarzbansIdPrefix(String email, String username) {
-        assertEquals(username, event("2025/03/01 18:04:11 1.2.3.4:5 accepted tcp:a:1 email: " + email).username());
+    @CsvSource(delimiter = '|', value = {"17.maria | maria | 17", "3.ivan.petrov | ivan.petrov | 3",
+        "alice@example.com | alice@example.com |", "42 | | 42", "17. | 17. |", ".x | .x |", "a1.b | a1.b |",
+        "0.z | z | 0", "1234567890123456789.x | 1234567890123456789.x |", "123456789012345678 | | 123456789012345678",
+        "007.bond | bond | 7"})
+    void theEmailGivesThePanelsUserIdAndUsername(String email, String username, Long userId) {
+        ConnectionEvent event = event("2025/03/01 18:04:11 1.2.3.4:5 accepted tcp:a:1 email: " + email);
+        assertEquals(username, event.username(), "username");
+        assertEquals(userId, event.userId(), "user_id");
     }
 
     @Test

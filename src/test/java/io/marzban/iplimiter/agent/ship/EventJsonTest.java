@@ -35,14 +35,14 @@ class EventJsonTest {
                 Instant.ofEpochSecond(1_740_852_251L, 1_000L),
                 "node-1", "Frankfurt 1", "17.maria", "2001:db8:41::9",
                 "2025/03/01 18:04:11.000001 from [2001:db8:41::9]:0 accepted udp:a:443 [\"q\" >> out] email: 17.maria",
-                Instant.ofEpochSecond(1_740_852_600L), "maria", "\"q\"", "out", true, "udp");
+                Instant.ofEpochSecond(1_740_852_600L), "maria", "\"q\"", "out", true, "udp", 17L);
 
         assertEquals("{\"timestamp\":1740852251.000001,\"node_id\":\"node-1\",\"node_name\":\"Frankfurt 1\","
                 + "\"email\":\"17.maria\",\"client_ip\":\"2001:db8:41::9\","
                 + "\"raw_line\":\"2025/03/01 18:04:11.000001 from [2001:db8:41::9]:0 accepted udp:a:443 "
                 + "[\\\"q\\\" >> out] email: 17.maria\","
                 + "\"processed_at\":1740852600.000000,\"username\":\"maria\",\"inbound\":\"\\\"q\\\"\","
-                + "\"outbound\":\"out\",\"forwarded\":true,\"network\":\"udp\"}",
+                + "\"outbound\":\"out\",\"forwarded\":true,\"network\":\"udp\",\"user_id\":17}",
                 text(event));
     }
 
@@ -50,11 +50,12 @@ class EventJsonTest {
     void keepsEveryMicrosecondDigitWithoutExponent() {
         ConnectionEvent event = new ConnectionEvent(
                 Instant.parse("2025-03-01T18:04:11.093528Z"), "n", "n", "e", "ip", "line",
-                Instant.parse("2025-03-01T18:10:00.999999Z"), "e", null, null, false, null);
+                Instant.parse("2025-03-01T18:10:00.999999Z"), "e", null, null, false, null, null);
 
         assertEquals("{\"timestamp\":1740852251.093528,\"node_id\":\"n\",\"node_name\":\"n\",\"email\":\"e\","
                 + "\"client_ip\":\"ip\",\"raw_line\":\"line\",\"processed_at\":1740852600.999999,"
-                + "\"username\":\"e\",\"inbound\":null,\"outbound\":null,\"forwarded\":false,\"network\":null}",
+                + "\"username\":\"e\",\"inbound\":null,\"outbound\":null,\"forwarded\":false,\"network\":null,"
+                + "\"user_id\":null}",
                 text(event));
     }
 
@@ -62,12 +63,12 @@ class EventJsonTest {
     void escapesControlCharactersAndWritesUtf8() {
         ConnectionEvent event = new ConnectionEvent(Instant.EPOCH, "n", "Zürich \uD83D\uDE80", "e", "ip",
                 "tab\there\nnul\u0000 esc\u001b back\\slash \u007f é \uD800 lone", Instant.EPOCH, "e", "in bound",
-                "out", false, "tcp");
+                "out", false, "tcp", null);
 
         assertEquals("{\"timestamp\":0.000000,\"node_id\":\"n\",\"node_name\":\"Zürich \uD83D\uDE80\",\"email\":\"e\","
                 + "\"client_ip\":\"ip\",\"raw_line\":\"tab\\there\\nnul\\u0000 esc\\u001B back\\\\slash \u007f é ? lone\","
                 + "\"processed_at\":0.000000,\"username\":\"e\",\"inbound\":\"in bound\",\"outbound\":\"out\","
-                + "\"forwarded\":false,\"network\":\"tcp\"}", text(event));
+                + "\"forwarded\":false,\"network\":\"tcp\",\"user_id\":null}", text(event));
     }
 
     /** A group reuses what repeats (node fields, seconds, processed_at); each event must still read as if alone. */
@@ -141,6 +142,7 @@ class EventJsonTest {
             fields.put("outbound", event.outbound());
             fields.put("forwarded", event.forwarded());
             fields.put("network", event.network());
+            fields.put("user_id", event.userId());
             assertEquals(new String(jackson.writeValueAsBytes(fields), StandardCharsets.UTF_8), text(event));
         }
     }
@@ -155,8 +157,9 @@ class EventJsonTest {
         return new ConnectionEvent(Instant.ofEpochSecond(random.nextInt(Integer.MAX_VALUE),
                 random.nextInt(1_000_000) * 1_000L), "node", "name", email, "203.0.113.9", line,
                 Instant.ofEpochSecond(random.nextInt(Integer.MAX_VALUE), random.nextInt(1_000_000) * 1_000L),
-                randomText(random), tags[random.nextInt(tags.length)], tags[random.nextInt(tags.length)],
-                random.nextBoolean(), networks[random.nextInt(networks.length)]);
+                random.nextInt(4) == 0 ? null : randomText(random), tags[random.nextInt(tags.length)],
+                tags[random.nextInt(tags.length)], random.nextBoolean(), networks[random.nextInt(networks.length)],
+                random.nextBoolean() ? null : random.nextLong(Long.MAX_VALUE));
     }
 
     private static String randomText(Random random) {

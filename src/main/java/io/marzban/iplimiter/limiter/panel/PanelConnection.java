@@ -1,8 +1,8 @@
-package io.marzban.iplimiter.limiter.marzban;
+package io.marzban.iplimiter.limiter.panel;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.marzban.iplimiter.limiter.marzban.MarzbanException.Kind;
+import io.marzban.iplimiter.limiter.panel.PanelException.Kind;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -20,14 +20,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The limiter's one connection pool to Marzban's REST API (docs: shared marzban-api.md). One request at a time, at
- * most a few a second; the admin token is cached and renewed once when a call answers 401. A refused login pauses
- * further logins for {@link #LOGIN_PAUSE}, because Marzban alerts its administrators on every failed login.
- * Neither the password nor the token is ever logged.
+ * The limiter's one connection to a panel's REST API (docs: shared panels-api.md). One request at a time, at most a
+ * few a second. With a password the admin token is cached and renewed once when a call answers 401; a refused
+ * login pauses further logins for {@link #LOGIN_PAUSE}, because the panels alert their administrators on every
+ * failed login. With an API key (PasarGuard 5.1+) there is no login. No password, token or key is ever logged.
  */
-public final class MarzbanApi {
+final class PanelConnection {
 
-    private static final Logger LOG = LoggerFactory.getLogger(MarzbanApi.class);
+    private static final Logger LOG = LoggerFactory.getLogger(PanelConnection.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
     private static final long MIN_NANOS_BETWEEN_REQUESTS = TimeUnit.MILLISECONDS.toNanos(200);
@@ -40,62 +40,84 @@ public final class MarzbanApi {
     private final URI base;
     private final String username;
     private final String password;
+    private final String apiKey;
     private final Map<Kind, Counter> errors = new EnumMap<>(Kind.class);
+    /** Where the panel takes the admin's form login: Marzban's and PasarGuard's path unless told otherwise. */
+    private String loginPath = "/api/admin/token";
     private String token;
     private long nextRequestNanos = System.nanoTime();
     private long loginPausedUntilNanos = System.nanoTime();
     private String loginRefusal;
     private volatile long lastAnswerNanos = System.nanoTime() - PROBE_AFTER.toNanos() - 1;
-    /** Why Marzban cannot be used now; null after a call that got through. */
+    /** Why the panel cannot be used now; null after a call that got through. */
     private volatile String problem;
 
-    /** @param base the panel; null for none (LIMITER_ACTION=report without MARZBAN_URL): then every call fails */
-    public MarzbanApi(URI base, String username, String password, MeterRegistry meters) {
-        this.base = base;
-        this.username = username;
-        this.password = password;
+    PanelConnection(PanelSettings settings, MeterRegistry meters) {
+        this.base = settings.url();
+        this.username = settings.username();
+        this.password = settings.password();
+        this.apiKey = settings.apiKey();
         for (Kind kind : Kind.values()) {
             errors.put(kind, Counter.builder("marzban_limiter_api_errors").tag("kind", kind.name().toLowerCase())
-                    .description("Marzban API calls that failed, by kind").register(meters));
+                    .description("Panel API calls that failed, by kind").register(meters));
         }
     }
 
-    public MarzbanUser user(String name) {
-        return MarzbanUser.fromJson(call("GET", "/api/user/" + encode(name), null));
+    synchronized void loginAt(String path) {
+        loginPath = path;
     }
 
-    /** PUT of the given fields only; Marzban answers with the whole user as it is now. */
-    public MarzbanUser modify(String name, Map<String, Object> changes) {
+    JsonNode get(String path) {
+        return call("GET", path, null);
+    }
+
+    /** A PUT or POST of {@code body} (null: none); the panel's answer as JSON, or null when it has none. */
+    JsonNode modify(String method, String path, Object body) {
         try {
-            return MarzbanUser.fromJson(call("PUT", "/api/user/" + encode(name), JSON.writeValueAsString(changes)));
+            return call(method, path, body == null ? "" : JSON.writeValueAsString(body));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new IllegalArgumentException("changes that are not JSON: " + changes, e);
+            throw new IllegalArgumentException("a body that is not JSON: " + body, e);
         }
     }
 
     /**
-     * Asks Marzban for the current admin if it was unreachable at the last call, or answered nothing for
-     * {@link #PROBE_AFTER}: so that a panel gone away shows in the health check before a decision needs it.
-     * Throws while Marzban cannot be used.
+     * A GET without credentials (the panels' /openapi.json): the JSON answered, or null for a 4xx or an answer that
+     * is not JSON. Throws when the panel cannot be reached.
      */
-    public void probeIfIdle() {
-        if (base == null) {
-            return; // no panel to lose
-        }
-        if (problem != null || System.nanoTime() - lastAnswerNanos > PROBE_AFTER.toNanos()) {
-            call("GET", "/api/admin", null);
+    synchronized JsonNode getPublic(String path) {
+        try {
+            HttpResponse<String> response = send(HttpRequest.newBuilder(base.resolve(base.getPath() + path))
+                    .timeout(REQUEST_TIMEOUT).header("Accept", "application/json").GET().build());
+            if (response.statusCode() >= 500) {
+                throw failed(Kind.UNREACHABLE, "the panel " + base + " answered " + response.statusCode() + " to GET "
+                        + path);
+            }
+            lastAnswerNanos = System.nanoTime();
+            return response.statusCode() >= 400 ? null : JSON.readTree(response.body());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            return null;
+        } catch (IOException e) {
+            throw failed(Kind.UNREACHABLE, "the panel " + base + " unreachable: GET " + path + ": " + e);
         }
     }
 
-    /** Why Marzban cannot be used now, or null if the last call got through. */
-    public String problem() {
+    /** True if the panel answered nothing for {@link #PROBE_AFTER}, or could not be used at the last call. */
+    boolean idle() {
+        return problem != null || System.nanoTime() - lastAnswerNanos > PROBE_AFTER.toNanos();
+    }
+
+    /** Why the panel cannot be used now, or null if the last call got through. */
+    String problem() {
         return problem;
     }
 
+    /** The panel's address: never a credential. */
+    @Override
+    public String toString() {
+        return base.toString();
+    }
+
     private synchronized JsonNode call(String method, String path, String body) {
-        if (base == null) {
-            throw failed(Kind.REJECTED, method + " " + path + ": no Marzban panel is set (MARZBAN_URL)");
-        }
         String failure = null;
         for (int attempt = 0; attempt <= RETRY_DELAYS_MILLIS.length; attempt++) {
             if (attempt > 0) {
@@ -121,28 +143,36 @@ public final class MarzbanApi {
                 if (status == 404) {
                     throw failed(Kind.NOT_FOUND, method + " " + path + ": " + detail(response));
                 }
+                if (status == 409) {
+                    throw failed(Kind.CONFLICT, method + " " + path + ": " + detail(response));
+                }
                 if (status >= 400) {
                     throw failed(Kind.REJECTED, method + " " + path + " answered " + status + ": " + detail(response));
                 }
-                return JSON.readTree(response.body());
+                return response.body().isBlank() ? null : JSON.readTree(response.body());
             } catch (IOException e) {
                 failure = method + " " + path + ": " + e;
             }
         }
-        problem = "Marzban " + base + " unreachable: " + failure;
-        throw failed(Kind.UNREACHABLE, problem);
+        throw failed(Kind.UNREACHABLE, "the panel " + base + " unreachable: " + failure);
     }
 
     private HttpResponse<String> authorized(String method, String path, String body) throws IOException {
-        if (token == null) {
-            token = login();
-        }
         HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(base.getPath() + path))
                 .timeout(REQUEST_TIMEOUT)
-                .header("Authorization", "Bearer " + token)
                 .header("Accept", "application/json");
+        if (apiKey != null) {
+            request.header("X-Api-Key", apiKey);
+        } else {
+            if (token == null) {
+                token = login();
+            }
+            request.header("Authorization", "Bearer " + token);
+        }
         if (body == null) {
             request.GET();
+        } else if (body.isEmpty()) {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
         } else {
             request.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body));
         }
@@ -155,7 +185,7 @@ public final class MarzbanApi {
         }
         String form = "username=" + URLEncoder.encode(username, StandardCharsets.UTF_8)
                 + "&password=" + URLEncoder.encode(password, StandardCharsets.UTF_8);
-        HttpResponse<String> response = send(HttpRequest.newBuilder(base.resolve(base.getPath() + "/api/admin/token"))
+        HttpResponse<String> response = send(HttpRequest.newBuilder(base.resolve(base.getPath() + loginPath))
                 .timeout(REQUEST_TIMEOUT)
                 .header("Content-Type", "application/x-www-form-urlencoded")
                 .POST(HttpRequest.BodyPublishers.ofString(form))
@@ -166,17 +196,16 @@ public final class MarzbanApi {
             if (token == null || !token.isTextual()) {
                 throw new IOException("the login answer holds no access_token");
             }
-            LOG.info("Logged in to Marzban {} as {}", base, username);
+            LOG.info("Logged in to the panel {} as {}", base, username);
             return token.asText();
         }
         if (response.statusCode() >= 500) {
             throw new IOException("login answered " + response.statusCode());
         }
-        loginRefusal = "Marzban refused the login of " + username + " (" + response.statusCode() + ": "
+        loginRefusal = "The panel refused the login of " + username + " (" + response.statusCode() + ": "
                 + detail(response) + "); no new login before " + LOGIN_PAUSE.toMinutes() + " min, check "
                 + "MARZBAN_USERNAME and the password";
         loginPausedUntilNanos = System.nanoTime() + LOGIN_PAUSE.toNanos();
-        problem = loginRefusal;
         throw failed(Kind.LOGIN_REFUSED, loginRefusal);
     }
 
@@ -195,9 +224,14 @@ public final class MarzbanApi {
         }
     }
 
-    private MarzbanException failed(Kind kind, String message) {
+    /** Counts the failure; one that makes the panel unusable is also the {@link #problem()} until a call gets through. */
+    PanelException failed(Kind kind, String message) {
         errors.get(kind).increment();
-        return new MarzbanException(kind, message);
+        PanelException failure = new PanelException(kind, message);
+        if (failure.waits()) {
+            problem = message;
+        }
+        return failure;
     }
 
     private static String detail(HttpResponse<String> response) {
@@ -209,7 +243,7 @@ public final class MarzbanApi {
         }
     }
 
-    private static String encode(String name) {
+    static String encode(String name) {
         return URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
