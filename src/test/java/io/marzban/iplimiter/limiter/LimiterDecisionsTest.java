@@ -11,6 +11,7 @@ import io.marzban.iplimiter.support.RedisServer;
 import io.marzban.iplimiter.support.Wait;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -332,6 +333,32 @@ class LimiterDecisionsTest {
         try (Jedis jedis = redis.client()) {
             assertEquals(2, jedis.zcard(Events.KEYS.restores()));
         }
+    }
+
+    @Test
+    void usersOverSeveralPagesAreCheckedInAFewRoundTripsAndOnlyTheSharerIsActedOn() throws Exception {
+        marzban.addUser("zoe");
+        int honest = ViolationChecker.PAGE * 2 + 200;
+        List<String> events = new ArrayList<>();
+        for (int i = 0; i < honest; i++) {
+            // two phones of one household: within the limit of 2
+            events.add(event("node-a", "user" + i, "198.51.100." + (i % 200 + 1)));
+            events.add(event("node-b", "user" + i, "203.0.113." + (i % 200 + 1)));
+        }
+        events.add(event("node-a", "zoe", "192.0.2.1"));
+        events.add(event("node-a", "zoe", "192.0.2.2"));
+        events.add(event("node-b", "zoe", "192.0.2.3"));
+        Events.push(redis, events);
+        try (RunningLimiter limiter = RunningLimiter.start(env("DISABLE_FOR", "600"))) {
+            Wait.until("zoe disabled", LIMIT, () -> marzban.status("zoe").equals("disabled"));
+            awaitCheckedPastGrace(limiter);
+            assertEquals(honest + 1, limiter.meter("marzban_limiter_users_tracked"));
+            assertEquals(1, limiter.meter("marzban_limiter_users_over_limit"));
+            int pages = (honest + 1 + ViolationChecker.PAGE - 1) / ViolationChecker.PAGE;
+            // one read of the user list, then a read per page and a write where a verdict changed
+            assertTrue(limiter.meter("marzban_limiter_check_round_trips") <= 1 + 2 * pages);
+        }
+        assertEquals(List.of("zoe disabled"), marzban.changes());
     }
 
     @Test
