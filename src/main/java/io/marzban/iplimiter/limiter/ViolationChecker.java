@@ -4,7 +4,6 @@ import io.marzban.iplimiter.limiter.DevicesAtOnce.Crowd;
 import io.marzban.iplimiter.limiter.marzban.MarzbanApi;
 import io.marzban.iplimiter.limiter.marzban.MarzbanException;
 import io.marzban.iplimiter.redis.CentralRedis;
-import io.marzban.iplimiter.redis.LuaScript;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -22,13 +21,9 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 
@@ -50,7 +45,6 @@ public final class ViolationChecker {
     private final CentralRedis redis;
     private final LimiterKeys keys;
     private final MarzbanApi marzban;
-    private final DeviceGrouping grouping;
     private final DevicesAtOnce atOnce;
     private final UserLimits limits;
     private final Enforcement enforcement;
@@ -63,12 +57,7 @@ public final class ViolationChecker {
     private final Counter checks;
     private final Timer checkTime;
     private final AtomicInteger roundTrips = new AtomicInteger();
-    private final LuaScript connections = new LuaScript("/limiter/connections.lua");
-    private final Executor reader = Executors.newSingleThreadExecutor(task -> {
-        Thread thread = new Thread(task, "check-reader");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final StoredConnections stored;
     /** Only the check thread touches it. */
     private boolean marzbanAway;
 
@@ -79,7 +68,7 @@ public final class ViolationChecker {
         this.redis = redis;
         this.keys = keys;
         this.marzban = marzban;
-        this.grouping = grouping;
+        this.stored = new StoredConnections(redis, keys, grouping);
         this.atOnce = atOnce;
         this.limits = limits;
         this.enforcement = enforcement;
@@ -107,16 +96,19 @@ public final class ViolationChecker {
         limits.refresh();
         long now = clock.millis();
         double from = (now - keptMillis) / 1000.0;
-        Set<String> wereOver = new HashSet<>();
+        Set<String> marked = new HashSet<>();
         List<String> users = redis.call(jedis -> {
             Pipeline pipeline = jedis.pipelined();
             pipeline.zremrangeByScore(keys.users(), "-inf", "(" + from);
             Response<List<String>> recent = pipeline.zrangeByScore(keys.users(), from, Double.POSITIVE_INFINITY);
             Response<List<String>> over = pipeline.zrange(keys.over(), 0, -1);
+            Response<Set<String>> acted = pipeline.smembers(keys.acted());
             pipeline.sync();
-            wereOver.addAll(over.get());
             Set<String> all = new LinkedHashSet<>(recent.get());
-            all.addAll(wereOver);
+            all.addAll(over.get());
+            marked.addAll(over.get());
+            // an act that finished after another instance ended the violation: cleared when the user is within
+            marked.addAll(acted.get());
             return new ArrayList<>(all);
         });
         int trips = 1;
@@ -128,9 +120,9 @@ public final class ViolationChecker {
         // the next page is read while this one is decided: Redis and this check work side by side
         CompletableFuture<Map<String, List<Device>>> next = pages.isEmpty() ? null : read(pages.get(0), from);
         for (int i = 0; i < pages.size(); i++) {
-            Map<String, List<Device>> devices = await(next);
+            Map<String, List<Device>> devices = StoredConnections.await(next);
             next = i + 1 < pages.size() ? read(pages.get(i + 1), from) : null;
-            Page page = checkPage(pages.get(i), devices, wereOver, now);
+            Page page = checkPage(pages.get(i), devices, marked, now);
             over += page.over();
             trips += page.roundTrips();
         }
@@ -161,51 +153,12 @@ public final class ViolationChecker {
 
     /** The user's devices with their connections since {@code from} (epoch seconds); older ones are forgotten. */
     List<Device> devices(String user, double from) {
-        return redis.call(jedis -> devices(jedis, List.of(user), from)).get(user);
-    }
-
-    /** Each user's devices, read in one round trip: see {@code limiter/connections.lua}. */
-    private Map<String, List<Device>> devices(Jedis jedis, List<String> users, double from) {
-        List<String> userKeys = new ArrayList<>(users.size() * 2);
-        for (String user : users) {
-            userKeys.add(keys.seen(user));
-            userKeys.add(keys.nodes(user));
-        }
-        List<?> stored = (List<?>) connections.run(jedis, userKeys, List.of(Double.toString(from)));
-        Map<String, List<Device>> devices = new HashMap<>();
-        for (int i = 0; i < users.size(); i++) {
-            List<?> seenAndNodes = (List<?>) stored.get(i);
-            List<?> seenFlat = (List<?>) seenAndNodes.get(0);
-            List<?> nodesFlat = (List<?>) seenAndNodes.get(1);
-            Map<String, Double> seen = new HashMap<>();
-            for (int j = 0; j < seenFlat.size(); j += 2) {
-                seen.put((String) seenFlat.get(j), Double.parseDouble((String) seenFlat.get(j + 1)));
-            }
-            Map<String, String> nodes = new HashMap<>();
-            for (int j = 0; j < nodesFlat.size(); j += 2) {
-                nodes.put((String) nodesFlat.get(j), (String) nodesFlat.get(j + 1));
-            }
-            devices.put(users.get(i), grouping.devices(seen, nodes));
-        }
-        return devices;
+        return stored.devices(List.of(user), from).get(user);
     }
 
     /** The devices of the page's users that have a limit, read on the reader thread. */
     private CompletableFuture<Map<String, List<Device>>> read(List<String> page, double from) {
-        List<String> limited = page.stream().filter(user -> limits.limitOf(user).isPresent()).toList();
-        if (limited.isEmpty()) {
-            return CompletableFuture.completedFuture(Map.of());
-        }
-        return CompletableFuture.supplyAsync(() -> redis.call(jedis -> devices(jedis, limited, from)), reader);
-    }
-
-    private static Map<String, List<Device>> await(CompletableFuture<Map<String, List<Device>>> read) {
-        try {
-            return read.join();
-        } catch (CompletionException e) {
-            // the check fails as it would have on its own thread (Redis unreachable, moved...)
-            throw e.getCause() instanceof RuntimeException cause ? cause : e;
-        }
+        return stored.readAhead(page.stream().filter(user -> limits.limitOf(user).isPresent()).toList(), from);
     }
 
     /** What a page of users came to: how many are over, and how many round trips it took. */
@@ -214,19 +167,23 @@ public final class ViolationChecker {
 
     /**
      * Decides a page of users on their devices, read in one round trip, and writes what changed in one more.
-     * Only a user marked over when the check began can end a violation; one marked since, by another instance, is
-     * looked at in the next check.
+     * Only a user marked over or acted when the check began can end a violation; one marked since, by another
+     * instance, is looked at in the next check.
      */
-    private Page checkPage(List<String> page, Map<String, List<Device>> devices, Set<String> wereOver, long now) {
+    private Page checkPage(List<String> page, Map<String, List<Device>> devices, Set<String> marked, long now) {
         Map<String, Crowd> crowds = new LinkedHashMap<>();
+        Map<String, Integer> limitOfCrowd = new HashMap<>();
         List<String> within = new ArrayList<>();
         for (String user : page) {
             OptionalInt limit = limits.limitOf(user);
-            Optional<Crowd> crowd = limit.isPresent()
-                    ? atOnce.current(devices.get(user), limit.getAsInt(), now / 1000.0) : Optional.empty();
+            // a limit set live since the page was read counts from the next check
+            List<Device> read = devices.get(user);
+            Optional<Crowd> crowd = limit.isPresent() && read != null
+                    ? atOnce.current(read, limit.getAsInt(), now / 1000.0) : Optional.empty();
             if (crowd.isPresent()) {
                 crowds.put(user, crowd.get());
-            } else if (wereOver.contains(user)) {
+                limitOfCrowd.put(user, limit.getAsInt());
+            } else if (marked.contains(user)) {
                 within.add(user);
             }
         }
@@ -256,7 +213,7 @@ public final class ViolationChecker {
         within.stream().filter(user -> ended.get(user) > 0)
                 .forEach(user -> LOG.info("User {} is within the limit again", user));
         crowds.forEach((user, crowd) -> {
-            int limit = limits.limitOf(user).getAsInt();
+            int limit = limitOfCrowd.get(user);
             if (crowd.seconds() * 1000 >= graceMillis) {
                 enforcement.act(user, limit, crowd.devices());
             } else if (started.get(user) > 0) {
