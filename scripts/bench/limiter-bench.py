@@ -143,10 +143,7 @@ class DelayingProxy:
 
         def read():
             while True:
-                try:
-                    data = source.recv(1 << 16)
-                except OSError:
-                    data = b""
+                data = self.receive(source)
                 with ready:
                     chunks.append((time.monotonic() + self.delay, data))
                     ready.notify()
@@ -162,28 +159,35 @@ class DelayingProxy:
                 pause = due - time.monotonic()
                 if pause > 0:
                     time.sleep(pause)
-                try:
-                    if not data:
-                        target.shutdown(socket.SHUT_WR)
-                        return
-                    target.sendall(data)
-                except OSError:
-                    return  # the other side is gone: the limiter stopped
+                if not self.forward(data, target):
+                    return
 
         threading.Thread(target=read, daemon=True).start()
         threading.Thread(target=write, daemon=True).start()
 
+    def copy(self, source, target):
+        while self.forward(self.receive(source), target):
+            pass
+
     @staticmethod
-    def copy(source, target):
+    def receive(source):
+        """The next chunk; empty at the end, or once the other side is gone (the limiter stopped)."""
         try:
-            while True:
-                data = source.recv(1 << 16)
-                if not data:
-                    target.shutdown(socket.SHUT_WR)
-                    return
-                target.sendall(data)
+            return source.recv(1 << 16)
         except OSError:
-            return  # the other side is gone: the limiter stopped
+            return b""
+
+    @staticmethod
+    def forward(data, target):
+        """Sends a chunk on, or the end when it is empty; False once nothing more can be sent."""
+        try:
+            if not data:
+                target.shutdown(socket.SHUT_WR)
+                return False
+            target.sendall(data)
+            return True
+        except OSError:
+            return False
 
 
 def meters(port):
