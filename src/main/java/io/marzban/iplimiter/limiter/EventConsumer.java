@@ -2,23 +2,20 @@ package io.marzban.iplimiter.limiter;
 
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.redis.CentralRedisException;
+import io.marzban.iplimiter.redis.LuaScript;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.math.BigDecimal;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Jedis;
-import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * Takes the agents' events from the queue into the counting state, a batch per call of the script
@@ -41,12 +38,11 @@ public final class EventConsumer {
     private final String queueKey;
     private final int batchSize;
     private final long keyLifetimeSeconds;
-    private final String script;
+    private final LuaScript script;
     private final Clock clock;
     private final MeterRegistry meters;
     private final Counter consumed;
     private final Counter malformed;
-    private String sha;
     private boolean failing;
     private volatile double lastLagSeconds;
 
@@ -58,7 +54,7 @@ public final class EventConsumer {
         this.queueKey = queueKey;
         this.batchSize = batchSize;
         this.keyLifetimeSeconds = keyLifetimeSeconds;
-        this.script = resource("/limiter/consume.lua");
+        this.script = new LuaScript("/limiter/consume.lua");
         this.clock = clock;
         this.meters = meters;
         this.consumed = Counter.builder("marzban_limiter_events_consumed")
@@ -149,25 +145,6 @@ public final class EventConsumer {
                 .toPlainString();
         List<String> args = List.of(Integer.toString(batchSize), keys.seenPrefix(), keys.nodesPrefix(),
                 Long.toString(keyLifetimeSeconds), nowSeconds, Integer.toString(SLOT_SECONDS));
-        if (sha != null) {
-            try {
-                return (List<Object>) jedis.evalsha(sha, scriptKeys, args);
-            } catch (JedisNoScriptException e) {
-                // Redis restarted or its script cache was flushed: load it again below
-            }
-        }
-        sha = jedis.scriptLoad(script);
-        return (List<Object>) jedis.evalsha(sha, scriptKeys, args);
-    }
-
-    private static String resource(String name) {
-        try (InputStream in = EventConsumer.class.getResourceAsStream(name)) {
-            if (in == null) {
-                throw new IllegalStateException(name + " is missing from the jar");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return (List<Object>) script.run(jedis, scriptKeys, args);
     }
 }

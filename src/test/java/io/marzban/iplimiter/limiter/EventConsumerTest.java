@@ -96,6 +96,25 @@ class EventConsumerTest {
     }
 
     @Test
+    void namesWithJsonEscapesAreCountedDecodedAsPlainOnesAre() {
+        double at = 1_700_000_000.5;
+        String odd = "ana \"la\" \\ é/😀";
+        Events.push(redis, Events.event("node \"a\"", odd, "198.51.100.1", at, false),
+                Events.event("node-b", "plain", "198.51.100.2", at, true));
+
+        assertEquals(2, consumer.consumeAvailable());
+        try (Jedis jedis = redis.client()) {
+            String entry = Events.entry("198.51.100.1", at);
+            assertEquals(at, jedis.zscore(Events.KEYS.seen(odd), entry));
+            assertEquals("node \"a\"", jedis.hget(Events.KEYS.nodes(odd), entry));
+            String forwarded = Events.entry("f|198.51.100.2", at);
+            assertEquals(at, jedis.zscore(Events.KEYS.seen("plain"), forwarded));
+            assertEquals("node-b", jedis.hget(Events.KEYS.nodes("plain"), forwarded));
+        }
+        assertEquals(0, meters.get("marzban_limiter_events_malformed").counter().count());
+    }
+
+    @Test
     void malformedEventsAreDroppedAndCountedWithoutStoppingTheBatch() {
         Events.push(redis, "not json", "[1,2]", "{\"timestamp\":\"x\",\"username\":\"a\",\"client_ip\":\"1.2.3.4\"}",
                 "{\"timestamp\":1.0,\"client_ip\":\"1.2.3.4\"}", Events.event("node-a", "maria", "198.51.100.1"));

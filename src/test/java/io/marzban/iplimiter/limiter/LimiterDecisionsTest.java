@@ -14,6 +14,7 @@ import io.marzban.iplimiter.support.Wait;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -443,6 +444,33 @@ class LimiterDecisionsTest {
                 assertEquals(1, limiter.meter("marzban_limiter_violations"), "one report per violation");
             }
             assertEquals(List.of(), panel.changes());
+        }
+
+        @Test
+        void usersOverSeveralPagesAreCheckedInAFewRoundTripsAndOnlyTheSharerIsActedOn() throws Exception {
+            panel.addUser("zoe");
+            int honest = ViolationChecker.PAGE * 2 + 200;
+            List<String> events = new ArrayList<>();
+            for (int i = 0; i < honest; i++) {
+                // two phones of one household: within the limit of 2; never acted on, so never asked of the panel
+                String email = (10_000 + i) + ".user" + i;
+                events.add(Events.ofEmail("node-a", email, "198.51.100." + (i % 200 + 1)));
+                events.add(Events.ofEmail("node-b", email, "203.0.113." + (i % 200 + 1)));
+            }
+            events.add(event("node-a", "zoe", "192.0.2.1"));
+            events.add(event("node-a", "zoe", "192.0.2.2"));
+            events.add(event("node-b", "zoe", "192.0.2.3"));
+            Events.push(redis, events);
+            try (RunningLimiter limiter = RunningLimiter.start(env("DISABLE_FOR", "600"))) {
+                Wait.until("zoe disabled", LIMIT, () -> panel.status("zoe").equals("disabled"));
+                awaitCheckedPastGrace(limiter);
+                assertEquals(honest + 1, limiter.meter("marzban_limiter_users_tracked"));
+                assertEquals(1, limiter.meter("marzban_limiter_users_over_limit"));
+                int pages = (honest + 1 + ViolationChecker.PAGE - 1) / ViolationChecker.PAGE;
+                // one read of the user list, then a read per page and a write where a verdict changed
+                assertTrue(limiter.meter("marzban_limiter_check_round_trips") <= 1 + 2 * pages);
+            }
+            assertEquals(List.of("zoe disabled"), panel.changes());
         }
     }
 }
