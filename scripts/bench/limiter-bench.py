@@ -18,7 +18,7 @@ Afterwards it checks the counting state: every (user, address) pair pushed is in
 users index holds every user (nothing lost; a replay could only leave counts as they are).
 
 Runs the limiter through bin/marzban-ip-limiter-node (which builds the jar when it is missing), from any
-directory. Python 3 standard library only; needs redis-server.
+directory; LIMITER_LAUNCHER, when set, is the launcher of another checkout to measure instead (an older jar). Python 3 standard library only; needs redis-server.
     python3 scripts/bench/limiter-bench.py burst --events 1000000
     python3 scripts/bench/limiter-bench.py steady --rate 20000 --seconds 60
     python3 scripts/bench/limiter-bench.py users --users 100000 --addresses 2 --delay-ms 2
@@ -289,8 +289,8 @@ def check_state(redis, events):
     for user, address in events.pairs:
         by_user.setdefault(user, set()).add(address)
     for user, addresses in by_user.items():
-        # members are "<address>@<10 s slot>" (src/main/resources/limiter/consume.lua)
-        seen = {member.decode().rsplit("@", 1)[0]
+        # entries are "<address>@<10 s slot>@<node name>" (src/main/resources/limiter/consume.lua)
+        seen = {member.decode().split("@", 1)[0]
                 for member in redis.call("ZRANGE", KEY_PREFIX + "seen:user%d" % user, 0, -1)}
         missing += len(addresses - seen)
     indexed = redis.call("ZCARD", KEY_PREFIX + "users")
@@ -370,7 +370,7 @@ def main():
     args = parser.parse_args()
     if not shutil.which("redis-server"):
         sys.exit("limiter-bench: needs redis-server (apt-get install -y redis-server)")
-    launcher = launcher_or_exit("limiter-bench")
+    launcher = os.environ.get("LIMITER_LAUNCHER") or launcher_or_exit("limiter-bench")
 
     work = tempfile.mkdtemp(prefix="limiter-bench-")
     server = RedisServer(os.path.join(work, "redis"))

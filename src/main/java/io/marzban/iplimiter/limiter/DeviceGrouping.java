@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.TreeSet;
 
 /**
- * Turns a user's raw observations (as the consuming script stores them: {@code <member>@<slot>} → latest connection
- * in that slot) into devices: an address in IGNORE_CIDRS is never counted, nor a forwarded one unless
+ * Turns a user's raw observations (as the consuming script stores them: {@code <member>@<slot>@<node>} → latest
+ * connection of the member in that slot seen by that node) into devices: an address in IGNORE_CIDRS is never counted, nor a forwarded one unless
  * COUNT_FORWARDED, and the addresses of one IPV4_PREFIX / IPV6_PREFIX block are one device. Done at check time, so
  * that a change of these settings applies to the observations already kept.
  */
@@ -16,8 +16,8 @@ public final class DeviceGrouping {
 
     /** The consuming script's mark on an address a node took from X-Forwarded-For. */
     static final String FORWARDED = "f|";
-    /** Between the member and its slot in the consuming script's entries (addresses never hold one). */
-    private static final char SLOT = '@';
+    /** Between the member, its slot and its node in the consuming script's entries (addresses never hold one). */
+    private static final char SEPARATOR = '@';
 
     private final int ipv4Prefix;
     private final int ipv6Prefix;
@@ -31,14 +31,12 @@ public final class DeviceGrouping {
         this.countForwarded = countForwarded;
     }
 
-    /**
-     * @param seen  {@code <member>@<slot>} → the member's latest connection in that slot (epoch seconds)
-     * @param nodes the same entry → node that saw it
-     */
-    public List<Device> devices(Map<String, Double> seen, Map<String, String> nodes) {
+    /** @param seen {@code <member>@<slot>@<node>} → the latest such connection (epoch seconds) */
+    public List<Device> devices(Map<String, Double> seen) {
         Map<AddressBlock, Device> devices = new LinkedHashMap<>();
         seen.forEach((entry, at) -> {
-            int slot = entry.lastIndexOf(SLOT);
+            int slot = entry.indexOf(SEPARATOR);
+            int node = slot < 0 ? -1 : entry.indexOf(SEPARATOR, slot + 1);
             String member = slot < 0 ? entry : entry.substring(0, slot);
             boolean forwarded = member.startsWith(FORWARDED);
             if (forwarded && !countForwarded) {
@@ -53,9 +51,8 @@ public final class DeviceGrouping {
             Device device = devices.computeIfAbsent(block,
                     b -> new Device(b, new TreeSet<>(), new TreeSet<>(), new ArrayList<>()));
             device.addresses().add(address);
-            String node = nodes.get(entry);
-            if (node != null) {
-                device.nodes().add(node);
+            if (node >= 0 && node + 1 < entry.length()) {
+                device.nodes().add(entry.substring(node + 1));
             }
             device.connections().add(at);
         });

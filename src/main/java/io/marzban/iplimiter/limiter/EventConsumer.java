@@ -143,8 +143,8 @@ public final class EventConsumer {
         Instant now = clock.instant();
         String nowSeconds = BigDecimal.valueOf(now.getEpochSecond()).add(BigDecimal.valueOf(now.getNano() / 1000, 6))
                 .toPlainString();
-        List<String> args = List.of(Integer.toString(batchSize), keys.seenPrefix(), keys.nodesPrefix(),
-                Long.toString(keyLifetimeSeconds), nowSeconds, Integer.toString(SLOT_SECONDS));
+        List<String> args = List.of(Integer.toString(batchSize), keys.seenPrefix(), Long.toString(keyLifetimeSeconds),
+                nowSeconds, Integer.toString(SLOT_SECONDS));
         return (List<Object>) script.run(jedis, scriptKeys, args);
     }
 }

@@ -11,8 +11,8 @@ import io.marzban.iplimiter.redis.KeySpace;
  * {@code 42} for PasarGuard 5's {@code 42}), else by its username.
  *
  * <ul>
- * <li>{@code seen:<user>}: sorted set, raw address (prefixed {@code f|} when forwarded) → last-seen epoch seconds</li>
- * <li>{@code nodes:<user>}: hash, the same member → name of the node that saw it last</li>
+ * <li>{@code seen:<user>}: sorted set, {@code <address>@<slot>@<node name>} (the address prefixed {@code f|} when
+ * forwarded) → the latest such connection, epoch seconds ({@code limiter/consume.lua})</li>
  * <li>{@code users}: sorted set, user → last-seen epoch seconds: whom the checker looks at</li>
  * <li>{@code names}: hash, user id → username, for the users keyed by the panel's id ({@link UserNames})</li>
  * <li>{@code over}: sorted set, user → epoch milliseconds since which the user is over the limit</li>
@@ -45,16 +45,8 @@ public final class LimiterKeys {
         return prefix() + "seen:";
     }
 
-    public String nodesPrefix() {
-        return prefix() + "nodes:";
-    }
-
     public String seen(String user) {
         return seenPrefix() + user;
-    }
-
-    public String nodes(String user) {
-        return nodesPrefix() + user;
     }
 
     public String users() {

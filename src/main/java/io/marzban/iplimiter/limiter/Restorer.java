@@ -161,7 +161,7 @@ public final class Restorer {
             transaction.zrem(keys.restores(), user);
             transaction.zrem(keys.over(), user);
             transaction.srem(keys.acted(), user);
-            transaction.del(keys.seen(user), keys.nodes(user));
+            transaction.del(keys.seen(user));
             return transaction.exec();
         });
     }

@@ -2,7 +2,6 @@ package io.marzban.iplimiter.limiter;
 
 import io.marzban.iplimiter.redis.CentralRedis;
 import io.marzban.iplimiter.redis.LuaScript;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -57,26 +56,16 @@ final class StoredConnections {
     }
 
     private Map<String, List<Device>> devices(Jedis jedis, List<String> users, double from) {
-        List<String> userKeys = new ArrayList<>(users.size() * 2);
-        for (String user : users) {
-            userKeys.add(keys.seen(user));
-            userKeys.add(keys.nodes(user));
-        }
-        List<?> stored = (List<?>) script.run(jedis, userKeys, List.of(Double.toString(from)));
+        List<String> seenKeys = users.stream().map(keys::seen).toList();
+        List<?> stored = (List<?>) script.run(jedis, seenKeys, List.of(Double.toString(from)));
         Map<String, List<Device>> devices = new HashMap<>();
         for (int i = 0; i < users.size(); i++) {
-            List<?> seenAndNodes = (List<?>) stored.get(i);
-            List<?> seenFlat = (List<?>) seenAndNodes.get(0);
-            List<?> nodesFlat = (List<?>) seenAndNodes.get(1);
+            List<?> flat = (List<?>) stored.get(i);
             Map<String, Double> seen = new HashMap<>();
-            for (int j = 0; j < seenFlat.size(); j += 2) {
-                seen.put((String) seenFlat.get(j), Double.parseDouble((String) seenFlat.get(j + 1)));
+            for (int j = 0; j < flat.size(); j += 2) {
+                seen.put((String) flat.get(j), Double.parseDouble((String) flat.get(j + 1)));
             }
-            Map<String, String> nodes = new HashMap<>();
-            for (int j = 0; j < nodesFlat.size(); j += 2) {
-                nodes.put((String) nodesFlat.get(j), (String) nodesFlat.get(j + 1));
-            }
-            devices.put(users.get(i), grouping.devices(seen, nodes));
+            devices.put(users.get(i), grouping.devices(seen));
         }
         return devices;
     }

@@ -11,14 +11,14 @@ import org.junit.jupiter.api.Test;
 class DeviceGroupingTest {
 
     private static List<String> blocks(DeviceGrouping grouping, Map<String, Double> seen) {
-        return grouping.devices(seen, Map.of()).stream().map(device -> device.block().toString()).sorted().toList();
+        return grouping.devices(seen).stream().map(device -> device.block().toString()).sorted().toList();
     }
 
     @Test
     void addressesOfOnePrefixAreOneDeviceWithTheLatestTime() {
         DeviceGrouping grouping = new DeviceGrouping(24, 64, List.of(), false);
-        List<Device> devices = grouping.devices(Map.of("198.51.100.1", 1.0, "198.51.100.200", 3.0,
-                "2001:db8:1:2::1", 2.0, "2001:db8:1:3::1", 2.0), Map.of("198.51.100.1", "node-a"));
+        List<Device> devices = grouping.devices(Map.of("198.51.100.1@0@node-a", 1.0, "198.51.100.200@0@", 3.0,
+                "2001:db8:1:2::1@0@node-b", 2.0, "2001:db8:1:3::1", 2.0));
 
         assertEquals(3, devices.size());
         Device v4 = devices.stream().filter(d -> d.block().toString().equals("198.51.100.0/24")).findFirst()

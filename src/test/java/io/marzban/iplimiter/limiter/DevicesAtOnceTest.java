@@ -24,7 +24,7 @@ class DevicesAtOnceTest {
 
         Trace use(String address, int from, int to, int every) {
             for (int at = from; at <= to; at += every) {
-                seen.put(Events.entry(address, at), (double) at);
+                seen.put(Events.entry(address, at, "node-a"), (double) at);
             }
             return this;
         }
@@ -32,7 +32,7 @@ class DevicesAtOnceTest {
         Optional<DevicesAtOnce.Crowd> at(int now) {
             Map<String, Double> past = new HashMap<>(seen);
             past.values().removeIf(at -> at > now);
-            return AT_ONCE.current(GROUPING.devices(past, Map.of()), 2, now);
+            return AT_ONCE.current(GROUPING.devices(past), 2, now);
         }
 
         /** The longest any stretch over the limit lasted, judged at every 10 s from 0 to {@code until}. */
@@ -109,7 +109,7 @@ class DevicesAtOnceTest {
                 .use("192.0.2.50", 100, 200, 10);
 
         assertTrue(early.at(99).isEmpty());
-        assertTrue(AT_ONCE.current(GROUPING.devices(early.seen, Map.of()), 2, 99).isEmpty());
+        assertTrue(AT_ONCE.current(GROUPING.devices(early.seen), 2, 99).isEmpty());
         assertEquals(10, early.at(110).orElseThrow().seconds());
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,7 @@ class EventConsumerTest {
     }
 
     @Test
-    void eachEventUpdatesItsUsersConnectionsNodesAndTheUsersIndex() {
+    void eachEventUpdatesItsUsersConnectionsByNodeAndTheUsersIndex() {
         Events.push(redis, Events.event("node-a", "maria", "198.51.100.1", 1000.5, false),
                 Events.event("node-b", "maria", "198.51.100.1", 1002.25, false),
                 Events.event("node-a", "maria", "198.51.100.1", 1001.0, false),
@@ -52,10 +53,9 @@ class EventConsumerTest {
 
         assertEquals(5, consumer.consumeAvailable());
         try (Jedis jedis = redis.client()) {
-            assertEquals(Map.of("198.51.100.1@1000", 1002.25, "198.51.100.1@1010", 1012.0, "f|203.0.113.9@990", 999.0),
-                    scores(jedis, Events.KEYS.seen("maria")), "the latest time of each 10 s slot");
-            assertEquals(Map.of("198.51.100.1@1000", "node-b", "198.51.100.1@1010", "node-a",
-                    "f|203.0.113.9@990", "node-b"), jedis.hgetAll(Events.KEYS.nodes("maria")));
+            assertEquals(Map.of("198.51.100.1@1000@node-a", 1001.0, "198.51.100.1@1000@node-b", 1002.25,
+                    "198.51.100.1@1010@node-a", 1012.0, "f|203.0.113.9@990@node-b", 999.0),
+                    scores(jedis, Events.KEYS.seen("maria")), "the latest time of each 10 s slot and node");
             assertEquals(1012.0, jedis.zscore(Events.KEYS.users(), "maria"));
             long ttl = jedis.ttl(Events.KEYS.seen("maria"));
             assertEquals(true, ttl > 800 && ttl <= 900, "ttl " + ttl);
@@ -75,10 +75,10 @@ class EventConsumerTest {
         assertEquals(3, atThatMoment.consumeAvailable());
         try (Jedis jedis = redis.client()) {
             // so it goes offline a linger after it was counted, not 3.5 h later
-            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), Events.entry("198.51.100.1", consumedAt)));
-            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), Events.entry("198.51.100.2", consumedAt)));
+            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), Events.entry("198.51.100.1", consumedAt, "node-tehran")));
+            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), Events.entry("198.51.100.2", consumedAt, "node-tehran")));
             assertEquals(consumedAt - 1, jedis.zscore(Events.KEYS.seen("maria"),
-                    Events.entry("203.0.113.9", consumedAt - 1)));
+                    Events.entry("203.0.113.9", consumedAt - 1, "node-b")));
             assertEquals(consumedAt, jedis.zscore(Events.KEYS.users(), "maria"));
         }
         assertEquals(2, meters.get("marzban_limiter_events_from_future").tag("node", "node-tehran").counter().count());
@@ -91,7 +91,7 @@ class EventConsumerTest {
 
         consumer.consumeAvailable();
         try (Jedis jedis = redis.client()) {
-            assertEquals(Set.of("198.51.100.1@0"), Set.copyOf(jedis.zrange(Events.KEYS.seen("ana.maria"), 0, -1)));
+            assertEquals(Set.of("198.51.100.1@0@"), Set.copyOf(jedis.zrange(Events.KEYS.seen("ana.maria"), 0, -1)));
         }
     }
 
@@ -104,12 +104,8 @@ class EventConsumerTest {
 
         assertEquals(2, consumer.consumeAvailable());
         try (Jedis jedis = redis.client()) {
-            String entry = Events.entry("198.51.100.1", at);
-            assertEquals(at, jedis.zscore(Events.KEYS.seen(odd), entry));
-            assertEquals("node \"a\"", jedis.hget(Events.KEYS.nodes(odd), entry));
-            String forwarded = Events.entry("f|198.51.100.2", at);
-            assertEquals(at, jedis.zscore(Events.KEYS.seen("plain"), forwarded));
-            assertEquals("node-b", jedis.hget(Events.KEYS.nodes("plain"), forwarded));
+            assertEquals(at, jedis.zscore(Events.KEYS.seen(odd), Events.entry("198.51.100.1", at, "node \"a\"")));
+            assertEquals(at, jedis.zscore(Events.KEYS.seen("plain"), Events.entry("f|198.51.100.2", at, "node-b")));
         }
         assertEquals(0, meters.get("marzban_limiter_events_malformed").counter().count());
     }
@@ -137,6 +133,40 @@ class EventConsumerTest {
         assertEquals(true, lag >= 120 && lag < 180, "lag " + lag);
         consumer.consumeAvailable();
         assertEquals(0, meters.get("marzban_limiter_consumer_lag_seconds").gauge().value());
+    }
+
+    @Test
+    void timesAreKeptToTheMicrosecondAsTheAgentWroteThem() {
+        double at = Events.microseconds(1_765_155_607.123457);
+        Events.push(redis, Events.event("node-a", "maria", "198.51.100.1", at, false));
+
+        consumer.consumeAvailable();
+        try (Jedis jedis = redis.client()) {
+            assertEquals(at, jedis.zscore(Events.KEYS.seen("maria"), Events.entry("198.51.100.1", at, "node-a")));
+            assertEquals(at, jedis.zscore(Events.KEYS.users(), "maria"));
+        }
+    }
+
+    /** A batch is gathered per user before it is written: a user with thousands of entries, thousands of users. */
+    @Test
+    void aLargeBatchIsStoredWholeWhateverItsShape() {
+        EventConsumer large = new EventConsumer(central, Events.KEYS, Events.QUEUE, 10_000, 900, Clock.systemUTC(),
+                meters);
+        double at = 1_765_155_600;
+        List<String> events = new ArrayList<>();
+        for (int i = 0; i < 3000; i++) {
+            events.add(Events.event("node-a", "maria", "198.51." + (i / 250) + "." + (i % 250), at + i % 7, false));
+            events.add(Events.event("node-a", "user" + i, "203.0.113.1", at + i, false));
+        }
+        Events.push(redis, events);
+
+        assertEquals(6000, large.consumeAvailable());
+        try (Jedis jedis = redis.client()) {
+            assertEquals(3000, jedis.zcard(Events.KEYS.seen("maria")));
+            assertEquals(3001, jedis.zcard(Events.KEYS.users()));
+            assertEquals(at + 2999, jedis.zscore(Events.KEYS.users(), "user2999"));
+            assertEquals(at + 6, jedis.zscore(Events.KEYS.users(), "maria"));
+        }
     }
 
     @Test

@@ -70,10 +70,10 @@ final class Events {
         return event.toString();
     }
 
-    /** The consuming script's entry for a connection from {@code member} at {@code timestamp}: member and slot. */
-    static String entry(String member, double timestamp) {
+    /** The consuming script's entry for a connection from {@code member} at {@code timestamp} seen by {@code node}. */
+    static String entry(String member, double timestamp, String node) {
         long slot = (long) Math.floor(timestamp / EventConsumer.SLOT_SECONDS) * EventConsumer.SLOT_SECONDS;
-        return member + "@" + slot;
+        return member + "@" + slot + "@" + node;
     }
 
     /** Epoch seconds with 6 decimals, as the agents write them. */

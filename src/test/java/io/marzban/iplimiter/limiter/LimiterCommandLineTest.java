@@ -98,8 +98,10 @@ class LimiterCommandLineTest {
                 String user = "user" + (i % 500);
                 String address = "203.0." + (i / 500 % 40) + "." + (i % 7);
                 double timestamp = Events.microseconds(start - 50 + i * 0.001);
-                events.add(Events.event("node-" + (i % 3), user, address, timestamp, false));
-                expected.computeIfAbsent(user, u -> new TreeMap<>()).merge(Events.entry(address, timestamp), timestamp, Math::max);
+                String node = "node-" + (i % 3);
+                events.add(Events.event(node, user, address, timestamp, false));
+                expected.computeIfAbsent(user, u -> new TreeMap<>()).merge(Events.entry(address, timestamp, node),
+                        timestamp, Math::max);
             }
             for (int from = 0; from < events.size(); from += 5_000) {
                 Events.push(redis, events.subList(from, from + 5_000));
