@@ -13,7 +13,9 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Transaction;
@@ -65,8 +67,11 @@ public final class Enforcement {
     /**
      * Handles the user's violation unless it already was handled, by this instance or another. A panel that cannot
      * be used leaves it unhandled: the next check tries again, so no decision is dropped.
+     *
+     * @param stillOver the devices of the violation, read again under the lease; empty when it is over (a restore
+     *                  forgot the connections it was judged on, since the check read them)
      */
-    public void act(UserRef user, int limit, List<Device> devices) {
+    public void act(UserRef user, int limit, Supplier<Optional<List<Device>>> stillOver) {
         if (acted(user.key())) {
             return;
         }
@@ -74,6 +79,12 @@ public final class Enforcement {
             if (acted(user.key())) {
                 return; // another instance handled it between our look and our lease
             }
+            Optional<List<Device>> confirmed = stillOver.get();
+            if (confirmed.isEmpty()) {
+                LOG.info("User {} is no longer over the limit on its stored connections: left alone", user);
+                return;
+            }
+            List<Device> devices = confirmed.get();
             PanelUser current = action == Action.DISABLE ? read(user) : null;
             UserRef named = current == null ? user : named(user, current);
             OptionalInt ownLimit = limits.limitOf(named.name());
