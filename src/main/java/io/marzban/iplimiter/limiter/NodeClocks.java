@@ -32,7 +32,8 @@ import redis.clients.jedis.resps.ScanResult;
  *
  * <p>A node more than {@value #SKEWED_SECONDS} s off, or silent for 3 heartbeats ({@value #SILENT_SECONDS} s), is
  * one WARN and one {@code node_clock} or {@code node_silent} notification, however many limiters run (the
- * {@code node-alerts} hash holds which were sent), and one INFO once it is right again.
+ * {@code node-alerts} hash holds which were sent), and one INFO once it is right again. A node silent for
+ * {@value #FORGOTTEN_DAYS} days is taken for decommissioned and forgotten: its record, alerts and meters go.
  */
 public final class NodeClocks {
 
@@ -40,6 +41,7 @@ public final class NodeClocks {
     static final double SKEWED_SECONDS = 30;
     /** An idle agent sets its heartbeat every 30 s; a busy one every 10 s. */
     static final double SILENT_SECONDS = 90;
+    static final int FORGOTTEN_DAYS = 7;
     private static final Logger LOG = LoggerFactory.getLogger(NodeClocks.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int SCAN_COUNT = 100;
@@ -89,6 +91,10 @@ public final class NodeClocks {
     public void check() {
         double now = now();
         for (Node node : nodes()) {
+            if (node.ageAt(now) >= FORGOTTEN_DAYS * 86_400.0) {
+                forget(node);
+                continue;
+            }
             if (checked.put(node.nodeId(), node) == null) {
                 addMeters(node.nodeId());
             }
@@ -103,6 +109,21 @@ public final class NodeClocks {
                 return Map.of("clock_offset_seconds", rounded(node.clockOffset()));
             }, "Node {} ({}): its clock is right again");
         }
+    }
+
+    private void forget(Node node) {
+        redis.call(jedis -> {
+            jedis.hdel(keys.nodeAlerts(), "node_silent:" + node.nodeId(), "node_clock:" + node.nodeId());
+            return jedis.hdel(keys.heartbeats(), node.nodeId());
+        });
+        if (checked.remove(node.nodeId()) != null) {
+            meters.find("marzban_limiter_node_clock_offset_seconds").tag("node", node.nodeId()).meters()
+                    .forEach(meters::remove);
+            meters.find("marzban_limiter_node_heartbeat_age_seconds").tag("node", node.nodeId()).meters()
+                    .forEach(meters::remove);
+        }
+        LOG.info("Node {} ({}) forgotten: silent for {} days, taken for decommissioned", node.nodeId(),
+                node.nodeName(), FORGOTTEN_DAYS);
     }
 
     /** Every node known, by id: those with a heartbeat now (remembered) and those whose heartbeat expired. */

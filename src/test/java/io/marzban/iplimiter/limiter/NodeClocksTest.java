@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpServer;
 import io.marzban.iplimiter.redis.CentralRedis;
@@ -124,6 +125,31 @@ class NodeClocksTest {
             assertEquals(Map.of(), jedis.hgetAll(Events.KEYS.nodeAlerts()), "heard from again");
         }
         assertFalse(JSON.readTree(clocks.answer().body()).get("nodes").get(0).get("silent").asBoolean());
+    }
+
+    @Test
+    void aNodeSilentForAWeekIsForgottenWithItsAlertsAndMeters() throws Exception {
+        NodeClocks clocks = clocks(meters);
+        beat("node-old", System.currentTimeMillis() / 1000.0, 90);
+        clocks.check();
+        try (Jedis jedis = redis.client()) {
+            jedis.del(AGENT_KEYS.heartbeat("node-old"));
+            // what a limiter remembers of a node last heard from eight days ago, reported silent since
+            JsonNode record = JSON.readTree(jedis.hget(Events.KEYS.heartbeats(), "node-old"));
+            ((ObjectNode) record).put("lastHeartbeat", System.currentTimeMillis() / 1000.0 - 8 * 86_400);
+            jedis.hset(Events.KEYS.heartbeats(), "node-old", record.toString());
+            jedis.hset(Events.KEYS.nodeAlerts(), "node_silent:node-old", "1");
+        }
+        assertTrue(meters.find("marzban_limiter_node_heartbeat_age_seconds").tag("node", "node-old").gauge() != null);
+
+        clocks.check();
+        try (Jedis jedis = redis.client()) {
+            assertEquals(Map.of(), jedis.hgetAll(Events.KEYS.heartbeats()));
+            assertEquals(Map.of(), jedis.hgetAll(Events.KEYS.nodeAlerts()));
+        }
+        assertEquals(0, JSON.readTree(clocks.answer().body()).get("nodes").size());
+        assertTrue(meters.find("marzban_limiter_node_heartbeat_age_seconds").tag("node", "node-old").meters()
+                .isEmpty());
     }
 
     private NodeClocks clocks(SimpleMeterRegistry registry) {
