@@ -8,9 +8,9 @@ import java.util.TreeSet;
 
 /**
  * Turns a user's raw observations (as the consuming script stores them: {@code <member>@<slot>@<node>} → latest
- * connection of the member in that slot seen by that node) into devices: an address in IGNORE_CIDRS is never counted, nor a forwarded one unless
- * COUNT_FORWARDED, and the addresses of one IPV4_PREFIX / IPV6_PREFIX block are one device. Done at check time, so
- * that a change of these settings applies to the observations already kept.
+ * connection of the member in that slot seen by that node) into devices: an address in IGNORE_CIDRS is never
+ * counted, nor a forwarded one unless COUNT_FORWARDED, and the addresses of one IPV4_PREFIX / IPV6_PREFIX block are
+ * one device. Done at check time, so that a change of these settings applies to the observations already kept.
  */
 public final class DeviceGrouping {
 

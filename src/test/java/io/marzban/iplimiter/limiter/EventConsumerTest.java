@@ -75,8 +75,10 @@ class EventConsumerTest {
         assertEquals(3, atThatMoment.consumeAvailable());
         try (Jedis jedis = redis.client()) {
             // so it goes offline a linger after it was counted, not 3.5 h later
-            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), Events.entry("198.51.100.1", consumedAt, "node-tehran")));
-            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"), Events.entry("198.51.100.2", consumedAt, "node-tehran")));
+            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"),
+                    Events.entry("198.51.100.1", consumedAt, "node-tehran")));
+            assertEquals(consumedAt, jedis.zscore(Events.KEYS.seen("maria"),
+                    Events.entry("198.51.100.2", consumedAt, "node-tehran")));
             assertEquals(consumedAt - 1, jedis.zscore(Events.KEYS.seen("maria"),
                     Events.entry("203.0.113.9", consumedAt - 1, "node-b")));
             assertEquals(consumedAt, jedis.zscore(Events.KEYS.users(), "maria"));
